@@ -1,0 +1,3 @@
+from toolsynth.cli import main
+
+main()

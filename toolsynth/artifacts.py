@@ -1,0 +1,312 @@
+"""JSONL artifacts: streaming, atomic, versioned records, and a sidecar manifest saying what made them.
+
+Every stage reads its input and writes its output through this module, so the on-disk contract lives in one place:
+- each record carries `"schema": "toolsynth.<kind>/<version>"`;
+- a finished artifact appears under its final name only after it is complete (temp file + `os.replace`);
+- resumable stages append to `<name>.partial` (one flushed line per record) and promote it when done;
+- `<name>.manifest.json` records the command, options, input hashes, counts and toolsynth version.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from toolsynth import __version__
+from toolsynth.errors import InputError, ToolsynthError
+
+# The record kinds and their current versions. Bump a version when a record's meaning changes.
+SCHEMA_VERSIONS: dict[str, int] = {
+    "tool": 1,
+    "graph_node": 1,
+    "graph_edge": 1,
+    "plan": 1,
+    "plan_reject": 1,
+    "dialog": 1,
+    "dialog_reject": 1,
+    "preference": 1,
+}
+
+_DUMP_OPTS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY
+
+
+def schema_tag(kind: str) -> str:
+    if kind not in SCHEMA_VERSIONS:
+        raise KeyError(f"unknown record kind {kind!r}")
+    return f"toolsynth.{kind}/{SCHEMA_VERSIONS[kind]}"
+
+
+def stamp(record: dict[str, Any], kind: str) -> dict[str, Any]:
+    """Put the schema tag first so a person reading the file sees what each line is."""
+    tag = schema_tag(kind)
+    if record.get("schema") == tag:
+        return record
+    return {"schema": tag, **{k: v for k, v in record.items() if k != "schema"}}
+
+
+def dumps(record: Any) -> bytes:
+    return orjson.dumps(record, option=_DUMP_OPTS)
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def manifest_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + ".manifest.json")
+
+
+def partial_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + ".partial")
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _ensure_dir(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ToolsynthError(
+            f"cannot create output directory: {exc.strerror}", where=str(path.parent)
+        ) from exc
+    if not os.access(path.parent, os.W_OK):
+        raise ToolsynthError("output directory is not writable", where=str(path.parent))
+
+
+def write_manifest(
+    path: str | Path,
+    *,
+    kind: str,
+    counts: dict[str, Any],
+    command: str | None = None,
+    options: dict[str, Any] | None = None,
+    inputs: Iterable[str | Path] = (),
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Sidecar JSON describing how `path` was made. Input hashes let a later stage notice a changed input."""
+    path = Path(path)
+    manifest = {
+        "artifact": path.name,
+        "schema": schema_tag(kind),
+        "toolsynth_version": __version__,
+        "created_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "command": command if command is not None else " ".join(["toolsynth", *sys.argv[1:]]),
+        "options": options or {},
+        "inputs": [_describe_input(Path(p)) for p in inputs],
+        "counts": counts,
+    }
+    if extra:
+        manifest.update(extra)
+    mpath = manifest_path(path)
+    _atomic_write_bytes(
+        mpath, orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
+    )
+    return mpath
+
+
+def _describe_input(p: Path) -> dict[str, Any]:
+    if p.is_file():
+        return {"path": str(p), "sha256": file_sha256(p), "bytes": p.stat().st_size}
+    if p.is_dir():
+        h = hashlib.sha256()
+        n = 0
+        for f in sorted(x for x in p.rglob("*") if x.is_file()):
+            h.update(str(f.relative_to(p)).encode() + b"\0" + file_sha256(f).encode())
+            n += 1
+        return {"path": str(p), "sha256": h.hexdigest(), "files": n}
+    return {"path": str(p), "missing": True}
+
+
+def read_manifest(path: str | Path) -> dict[str, Any] | None:
+    mpath = manifest_path(path)
+    if not mpath.exists():
+        return None
+    try:
+        return orjson.loads(mpath.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"manifest is not valid JSON ({exc})", where=str(mpath)) from exc
+
+
+class ArtifactWriter:
+    """Write a JSONL artifact atomically: records stream to a temp file that replaces `path` only on success.
+
+    Use as a context manager. If the block raises (or the process dies), the final name is left untouched.
+    """
+
+    def __init__(self, path: str | Path, kind: str) -> None:
+        self.path = Path(path)
+        self.kind = kind
+        self.count = 0
+        self._fh: Any = None
+        self._tmp: Path | None = None
+
+    def __enter__(self) -> ArtifactWriter:
+        _ensure_dir(self.path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        self._tmp = Path(tmp)
+        self._fh = os.fdopen(fd, "wb", buffering=1 << 16)
+        return self
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._fh.write(dumps(stamp(record, self.kind)))
+        self.count += 1
+
+    def write_many(self, records: Iterable[dict[str, Any]]) -> None:
+        for r in records:
+            self.write(r)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        assert self._fh is not None and self._tmp is not None
+        try:
+            if exc_type is None:
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+            self._fh.close()
+            if exc_type is None:
+                os.replace(self._tmp, self.path)
+        finally:
+            if self._tmp.exists() and (exc_type is not None):
+                self._tmp.unlink(missing_ok=True)
+
+
+def write_artifact(path: str | Path, kind: str, records: Iterable[dict[str, Any]]) -> int:
+    with ArtifactWriter(path, kind) as w:
+        w.write_many(records)
+    return w.count
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, record) from any JSONL file, streaming; a bad line raises InputError naming it."""
+    path = Path(path)
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed in finally, generator-friendly
+    except FileNotFoundError as exc:
+        raise InputError("file not found", where=str(path)) from exc
+    except IsADirectoryError as exc:
+        raise InputError("expected a JSONL file, got a directory", where=str(path)) from exc
+    try:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                raise InputError(f"invalid JSON ({exc})", where=f"{path}:{lineno}") from exc
+            if not isinstance(rec, dict):
+                raise InputError(
+                    f"expected a JSON object per line, got {type(rec).__name__}", where=f"{path}:{lineno}"
+                )
+            yield lineno, rec
+    finally:
+        fh.close()
+
+
+def read_artifact(path: str | Path, kind: str | None = None) -> Iterator[dict[str, Any]]:
+    """Stream records of a toolsynth artifact, checking each record's schema tag against `kind`."""
+    expected = schema_tag(kind) if kind else None
+    for lineno, rec in iter_jsonl(path):
+        if expected is not None:
+            tag = rec.get("schema")
+            if tag != expected:
+                hint = (
+                    "written by a different toolsynth version"
+                    if isinstance(tag, str) and tag.startswith(f"toolsynth.{kind}/")
+                    else f"not a {kind} artifact"
+                )
+                raise InputError(
+                    f"record schema is {tag!r}, expected {expected!r} ({hint})", where=f"{path}:{lineno}"
+                )
+        yield rec
+
+
+class JournalWriter:
+    """Append-only journal for resumable stages (synthesize, make-preferences).
+
+    Records go to `<path>.partial`, one flushed line each, so a killed run loses at most the line being written.
+    On restart `done_ids()` tells what is already there (a torn last line is cut off), and `finalize()` promotes the
+    journal to the final name atomically.
+    """
+
+    def __init__(self, path: str | Path, kind: str, id_field: str = "id") -> None:
+        self.path = Path(path)
+        self.kind = kind
+        self.id_field = id_field
+        self.partial = partial_path(self.path)
+        self._fh: Any = None
+        self.count = 0
+
+    def _repair(self) -> None:
+        """Cut a torn trailing line left by a kill mid-write."""
+        if not self.partial.exists():
+            return
+        data = self.partial.read_bytes()
+        if data and not data.endswith(b"\n"):
+            cut = data.rfind(b"\n") + 1
+            with open(self.partial, "r+b") as fh:
+                fh.truncate(cut)
+
+    def done_ids(self) -> set[str]:
+        self._repair()
+        if not self.partial.exists():
+            return set()
+        return {str(r[self.id_field]) for r in read_artifact(self.partial, self.kind)}
+
+    def open(self) -> JournalWriter:
+        _ensure_dir(self.path)
+        self._repair()
+        self._fh = open(self.partial, "ab")  # noqa: SIM115 - lifetime spans many writes
+        return self
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._fh.write(dumps(stamp(record, self.kind)))
+        self._fh.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+            self._fh = None
+
+    def finalize(self, sort_key: str | None = None) -> int:
+        """Promote the journal to the final artifact; with `sort_key`, records are ordered so output is deterministic
+        whatever order concurrent work finished in."""
+        self.close()
+        records = list(read_artifact(self.partial, self.kind)) if self.partial.exists() else []
+        if sort_key:
+            records.sort(key=lambda r: str(r.get(sort_key)))
+        n = write_artifact(self.path, self.kind, records)
+        self.partial.unlink(missing_ok=True)
+        return n
+
+    def __enter__(self) -> JournalWriter:
+        return self.open()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""One module per source catalog format; each turns raw entries into tool drafts."""

@@ -1,0 +1,1 @@
+"""export: training formats (OpenAI fine-tuning, TRL, ShareGPT/LLaMA-Factory, Hermes)."""

@@ -1,0 +1,1 @@
+"""sample-plans: walks over the tool graph, ToolFlow dialog plans and MAGNET function-signature paths."""

@@ -1,0 +1,1 @@
+"""make-preferences: chosen/rejected action pairs for multi-turn DPO."""

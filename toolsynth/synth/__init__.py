@@ -1,0 +1,1 @@
+"""synthesize: user/assistant/tool agents, tool execution backends, and verification of dialogs."""
