@@ -1,0 +1,115 @@
+"""The plan record (`plans.jsonl`): everything `synthesize` needs to realise one dialog, reproducible from a seed.
+
+Written by `sample-plans`, read by `synthesize`. Self-contained: it carries the definitions of every tool it offers,
+so a plans file can be synthesized without the graph.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from toolsynth.catalog.model import Tool
+
+Category = Literal["base", "miss_param", "miss_func", "long_context"]
+ActionKind = Literal["call", "ask", "refuse", "chat"]
+OperationKind = Literal["insert", "merge", "split", "missing_function", "long_context"]
+
+
+class Dependency(BaseModel):
+    """`arguments[arg]` is taken from the output of an earlier call: `arg ← call[call].output.field`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    arg: str
+    call: str
+    field: str
+
+
+class PlannedCall(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="call id unique within the plan, e.g. `c3`")
+    tool: str
+    arguments: dict[str, Any] = Field(
+        default_factory=dict, description="concrete values the user/back-end supply"
+    )
+    depends_on: list[Dependency] = Field(default_factory=list)
+
+
+class ExpectedAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ActionKind
+    calls: list[PlannedCall] = Field(
+        default_factory=list, description="for `call`: in order; >1 = parallel/nested"
+    )
+    missing: list[str] = Field(default_factory=list, description="for `ask`: `tool.param` the user left out")
+    withheld_tools: list[str] = Field(
+        default_factory=list, description="for `refuse`: needed but not offered"
+    )
+
+
+class PlanTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    index: int
+    intent: str = Field(
+        description="what the user wants in this turn, in plain words (never shown to the assistant)"
+    )
+    user_provides: dict[str, Any] = Field(
+        default_factory=dict, description="values the user states in this turn"
+    )
+    offered_tools: list[str] = Field(description="tool names on offer to the assistant at this turn")
+    expected: ExpectedAction
+
+
+class Operation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    op: OperationKind
+    turn: int
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = ""
+    strategy: Literal["toolflow", "magnet"]
+    seed: int
+    category: Category = "base"
+    parallel: bool = False
+    nested: bool = False
+    goal: str = ""
+    tools: list[str] = Field(description="the sampled tool subset (walk order)")
+    operations: list[Operation] = Field(default_factory=list)
+    turns: list[PlanTurn]
+    tool_defs: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="tool records (Tool.to_record) of every tool offered in any turn"
+    )
+    backend: dict[str, Any] | None = Field(
+        default=None,
+        description="executable backend and its initial state, e.g. BFCL classes + initial_config",
+    )
+
+    def compute_id(self) -> str:
+        """Stable content hash: same plan content → same id, whatever run produced it."""
+        body = self.model_dump(mode="json", exclude={"id"})
+        return "plan-" + hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+    def with_id(self) -> Plan:
+        return self.model_copy(update={"id": self.compute_id()})
+
+    def tool(self, name: str) -> Tool:
+        return Tool.from_record(self.tool_defs[name])
+
+    def to_record(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Plan:
+        return cls.model_validate({k: v for k, v in record.items() if k != "schema"})
