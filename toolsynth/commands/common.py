@@ -28,7 +28,6 @@ def emit_json(data: Any) -> None:
     stdout.file.flush()
 
 
-def not_built(stage: str, issue: int) -> None:
-    raise NotBuiltError(
-        f"`toolsynth {stage}` is not implemented in this version yet (tracked in issue #{issue})"
-    )
+def not_built(stage: str, issue: int | None = None) -> None:
+    tracked = f" (tracked in issue #{issue})" if issue else ""
+    raise NotBuiltError(f"`toolsynth {stage}` is not implemented in this version yet{tracked}")

@@ -7,4 +7,4 @@ from toolsynth.commands.common import not_built
 
 def command() -> None:
     """Not implemented yet: exits with code 3."""
-    not_built("export", 9)
+    not_built("export")
