@@ -1,0 +1,19 @@
+"""Tool execution backends: real BFCL classes, user Python modules, LLM-simulated results (see `base.py`)."""
+
+from toolsynth.synth.backends.base import (
+    Backend,
+    ExecResult,
+    make_backend,
+    normalize_spec,
+    register_backend,
+    validate_arguments,
+)
+
+__all__ = [
+    "Backend",
+    "ExecResult",
+    "make_backend",
+    "normalize_spec",
+    "register_backend",
+    "validate_arguments",
+]
