@@ -60,6 +60,10 @@ class Dialog(BaseModel):
     models: dict[str, str] = Field(default_factory=dict, description="role → model string")
     usage: dict[str, Any] = Field(default_factory=dict)
     backend: str | None = Field(default=None, description="`bfcl`, `python:<module>`, `simulated`, ...")
+    backend_spec: dict[str, Any] | None = Field(
+        default=None,
+        description="the plan's backend spec (kind + initial state) the calls ran from, so `verify` can replay them",
+    )
 
     def passed(self, required: set[str] | None = None) -> bool:
         layers = required or {"format", "execution", "semantic", "adherence"}
