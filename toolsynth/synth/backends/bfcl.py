@@ -1,0 +1,267 @@
+"""Real execution on the BFCL multi-turn classes shipped in the `bfcl-eval` package.
+
+Each dialog gets its own instances, loaded with `_load_scenario(initial_config[Class])`, so state (the file system,
+the tickets, the portfolio) carries across the dialog's turns and never across dialogs. Calls are made as
+`method(**arguments)` with the canonical parsed arguments after JSON Schema validation: model text is never
+evaluated, unlike BFCL's own driver which `eval()`s call strings.
+
+Which class owns a tool comes from BFCL's own func-doc file per class (`MULTI_TURN_FUNC_DOC_FILE_MAPPING`), so a
+method that is public on the class but not documented (not a tool) can never be called.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import importlib
+import inspect
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from toolsynth.catalog.model import Tool
+from toolsynth.errors import InputError
+from toolsynth.messages import ToolCall
+from toolsynth.synth.backends.base import Backend, ExecResult, validate_arguments
+
+# The stateful multi-turn classes this backend runs. WebSearchAPI and the Memory* classes need network access or
+# heavy extra packages, so they are left to the simulator.
+CORE_CLASSES = (
+    "GorillaFileSystem",
+    "MathAPI",
+    "MessageAPI",
+    "TwitterAPI",
+    "TicketAPI",
+    "TradingBot",
+    "TravelAPI",
+    "VehicleControlAPI",
+)
+
+
+def _require_bfcl() -> Any:
+    try:
+        import bfcl_eval
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise InputError(
+            "the `bfcl` backend needs the bfcl-eval package: pip install --no-deps bfcl-eval mpmath",
+            where="backend",
+        ) from exc
+    return bfcl_eval
+
+
+def bfcl_data_dir() -> Path:
+    """`bfcl_eval/data` of the installed package (multi-turn questions, answers and func docs)."""
+    return Path(_require_bfcl().__file__).resolve().parent / "data"
+
+
+@functools.cache
+def _config() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
+    _require_bfcl()
+    from bfcl_eval.constants import executable_backend_config as cfg
+
+    return (
+        dict(cfg.CLASS_FILE_PATH_MAPPING),
+        dict(cfg.MULTI_TURN_FUNC_DOC_FILE_MAPPING),
+        frozenset(cfg.STATELESS_CLASSES),
+    )
+
+
+def func_doc_path(class_name: str) -> Path:
+    _, doc_files, _ = _config()
+    if class_name not in doc_files:
+        raise InputError(f"unknown BFCL class {class_name!r}", where="backend.classes")
+    return bfcl_data_dir() / "multi_turn_func_doc" / doc_files[class_name]
+
+
+@functools.cache
+def class_func_docs(class_name: str) -> tuple[dict[str, Any], ...]:
+    """The class's func docs as BFCL ships them (one JSON object per line despite the `.json` name)."""
+    path = func_doc_path(class_name)
+    docs = []
+    for line in path.read_bytes().splitlines():
+        if line.strip():
+            docs.append(orjson.loads(line))
+    return tuple(docs)
+
+
+@functools.cache
+def function_owner() -> dict[str, str]:
+    """BFCL function name → the core class that implements it."""
+    owner: dict[str, str] = {}
+    for cls in CORE_CLASSES:
+        for doc in class_func_docs(cls):
+            owner.setdefault(doc["name"], cls)
+    return owner
+
+
+def _load_class(class_name: str) -> type:
+    modules, _, _ = _config()
+    if class_name not in modules:
+        raise InputError(f"unknown BFCL class {class_name!r}", where="backend.classes")
+    return getattr(importlib.import_module(modules[class_name]), class_name)
+
+
+def to_jsonable(value: Any) -> Any:
+    """BFCL methods return dicts holding mpmath numbers, tuples, datetimes, even objects; make them JSON values."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    try:
+        f = float(value)  # mpf, Decimal, numpy scalars
+    except (TypeError, ValueError):
+        return str(value)
+    return f if math.isfinite(f) else str(f)
+
+
+def result_error(output: Any) -> str | None:
+    """BFCL classes report failure by returning `{"error": ...}` instead of raising."""
+    if isinstance(output, dict) and "error" in output and output["error"] not in (None, "", False):
+        return str(output["error"])
+    return None
+
+
+class BFCLBackend(Backend):
+    name = "bfcl"
+    executes = True
+
+    def __init__(
+        self,
+        classes: Iterable[str],
+        initial_config: dict[str, Any] | None = None,
+        *,
+        tools: Iterable[Tool] = (),
+        long_context: bool = False,
+    ) -> None:
+        self.classes = list(dict.fromkeys(classes))
+        unknown = [c for c in self.classes if c not in CORE_CLASSES]
+        if unknown:
+            raise InputError(
+                f"BFCL classes {unknown} are not executable here (supported: {', '.join(CORE_CLASSES)})",
+                where="backend.classes",
+            )
+        self.initial_config = copy.deepcopy(initial_config or {})
+        self.long_context = long_context
+        _, _, stateless = _config()
+        self.instances: dict[str, Any] = {}
+        for cls_name in self.classes:
+            inst = _load_class(cls_name)()
+            if cls_name not in stateless:
+                inst._load_scenario(
+                    copy.deepcopy(self.initial_config.get(cls_name, {})), long_context=long_context
+                )
+            self.instances[cls_name] = inst
+        # tool name as offered → (class, method name, Tool for validation)
+        self.routes: dict[str, tuple[str, str, Tool | None]] = {}
+        documented = {cls: {d["name"] for d in class_func_docs(cls)} for cls in self.classes}
+        given = list(tools)
+        for tool in given:
+            cls = next((c for c in self.classes if tool.original_name in documented[c]), None)
+            if cls is not None:
+                self.routes[tool.name] = (cls, tool.original_name, tool)
+        if not given:
+            # No tool list: every documented function of the classes, validated against BFCL's own docs.
+            for cls in self.classes:
+                for doc in class_func_docs(cls):
+                    self.routes.setdefault(doc["name"], (cls, doc["name"], _doc_tool(cls, doc)))
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], tools: list[Tool]) -> BFCLBackend:
+        classes = spec.get("classes") or spec.get("involved_classes")
+        if not classes:
+            # Infer from the offered tools: the classes whose func docs name them.
+            owner = function_owner()
+            classes = list(dict.fromkeys(owner[t.original_name] for t in tools if t.original_name in owner))
+        if not classes:
+            raise InputError(
+                "bfcl backend: no classes given and none of the tools is a BFCL function", where="backend"
+            )
+        initial = spec.get("initial_config") or {}
+        if not isinstance(initial, dict):
+            raise InputError("bfcl backend: initial_config must be a mapping", where="backend.initial_config")
+        return cls(classes, initial, tools=tools, long_context=bool(spec.get("long_context", False)))
+
+    def handles(self, tool_name: str) -> bool:
+        return tool_name in self.routes
+
+    def execute(self, call: ToolCall) -> ExecResult:
+        route = self.routes.get(call.name)
+        if route is None:
+            return ExecResult(False, None, f"unknown tool {call.name!r}", source="rejected")
+        cls_name, method_name, tool = route
+        if tool is not None:
+            problems = validate_arguments(tool, call.arguments)
+            if problems:
+                return ExecResult(False, None, "invalid arguments: " + "; ".join(problems), source="rejected")
+        method = getattr(self.instances[cls_name], method_name, None)
+        if method is None or method_name.startswith("_") or not callable(method):
+            return ExecResult(False, None, f"{cls_name} has no method {method_name!r}", source="rejected")
+        try:
+            inspect.signature(method).bind(**call.arguments)
+        except TypeError as exc:
+            return ExecResult(False, None, f"arguments do not fit {method_name}(): {exc}", source="rejected")
+        try:
+            raw = method(**call.arguments)
+        except (
+            Exception
+        ) as exc:  # a tool bug or a value the tool cannot handle: an execution failure, not a crash
+            return ExecResult(False, None, f"{type(exc).__name__}: {exc}", meta={"class": cls_name})
+        output = to_jsonable(raw)
+        err = result_error(output)
+        return ExecResult(err is None, output, err, meta={"class": cls_name})
+
+    def checkpoint(self) -> Any:
+        return copy.deepcopy(self.instances)
+
+    def restore(self, token: Any) -> None:
+        self.instances = copy.deepcopy(token)
+
+    def state(self) -> dict[str, Any]:
+        """Public attributes per class, the same view BFCL's state checker compares."""
+        out: dict[str, Any] = {}
+        for cls_name, inst in self.instances.items():
+            out[cls_name] = {
+                k: to_jsonable(_plain(v)) for k, v in vars(inst).items() if not k.startswith("_")
+            }
+        return out
+
+
+def _plain(value: Any) -> Any:
+    """Objects (GorillaFileSystem's Directory/File trees) as nested dicts of their public attributes."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        return {k: _plain(v) for k, v in vars(value).items() if not k.startswith("_") and k != "parent"}
+    return value
+
+
+@functools.cache
+def _doc_tool_cached(cls_name: str, name: str) -> Tool:
+    from toolsynth.catalog.model import Provenance
+    from toolsynth.catalog.schema import normalize_parameters
+
+    doc = next(d for d in class_func_docs(cls_name) if d["name"] == name)
+    return Tool(
+        name=name,
+        original_name=name,
+        description=str(doc.get("description", "")),
+        parameters=normalize_parameters(doc.get("parameters"), where=f"{cls_name}.{name}"),
+        provenance=Provenance(
+            catalog="bfcl", source_file=str(func_doc_path(cls_name)), format="bfcl", category=cls_name
+        ),
+    )
+
+
+def _doc_tool(cls_name: str, doc: dict[str, Any]) -> Tool:
+    return _doc_tool_cached(cls_name, doc["name"])
