@@ -2,8 +2,76 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CheckName = Literal["format", "execution", "semantic", "adherence"]
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a helpful assistant that can use tools. Call a tool when the user's request needs one, with "
+    "arguments taken from what the user said or from earlier tool results; never guess a value the user has "
+    "not given: ask for it. If none of the available tools can do what is asked, say so plainly instead of "
+    "calling a different tool. After tool results arrive, answer the user from those results only."
+)
 
 
 class SynthConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    checks: list[CheckName] = Field(
+        default_factory=lambda: ["format", "execution", "semantic", "adherence"],
+        description="verification layers run on every turn and recorded in the dialog",
+    )
+    required_checks: list[CheckName] = Field(
+        default_factory=lambda: ["format", "execution", "semantic", "adherence"],
+        description="layers a dialog must pass to be accepted (always run); the others are only recorded",
+    )
+    max_regenerations: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="times a turn that fails a required check is generated again before the dialog is rejected",
+    )
+    max_steps: int = Field(
+        default=4,
+        ge=1,
+        le=16,
+        description="assistant rounds per turn (a nested call needs two: call, read the result, call again)",
+    )
+    max_followups: int = Field(
+        default=1,
+        ge=0,
+        le=4,
+        description="extra user messages inside a tool turn when the assistant asks instead of acting",
+    )
+    user_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="re-asks when a user message names a function or states a withheld value; "
+        "after that the message is written from the plan by rule",
+    )
+    system_prompt: str = Field(
+        default=DEFAULT_SYSTEM_PROMPT, description="the assistant's system message in every dialog"
+    )
+    simulate_missing: bool = Field(
+        default=True,
+        description="tools without an executable backend get LLM-simulated results (tool agent); "
+        "off = such a call fails execution",
+    )
+    history_window: int = Field(
+        default=8, ge=1, le=64, description="latest messages the user and tool agents see of the dialog"
+    )
+    concurrency: int | None = Field(
+        default=None, ge=1, le=1024, description="dialogs in flight; default: the gateway's concurrency"
+    )
+    roles: dict[str, str] = Field(
+        default_factory=lambda: {
+            "user": "user",
+            "assistant": "assistant",
+            "tool": "tool",
+            "judge": "judge",
+        },
+        description="gateway role each agent speaks as (per-role model settings live in `llm.roles`)",
+    )

@@ -1,0 +1,520 @@
+"""The user and assistant agents of synthesize (the tool agent is `backends/simulated.py`).
+
+- The *user agent* back-translates a plan turn into what a person would say (MAGNET `Mb(fs_h)`): it sees the turn's
+  intent and the signature with its concrete values, but it must never name a function, must state only what the
+  user knows, and must leave out exactly the argument a split turn withholds. Those rules are enforced on its output,
+  not only asked for in the prompt: a message that breaks them is asked for again, and after `user_retries` it is
+  written from the plan by rule, so a weak model cannot leak the plan into the data.
+- The *assistant agent* acts with native `tools`/`tool_calls` (MAGNET forth-translation `M(t_{h-1}, u_h, fs_h)`): the
+  plan's expected action reaches it as a *hint* inside the system message of the request only. Exported messages
+  carry the plain system prompt; the hint is kept in `DialogTurn.hint` for make-preferences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from toolsynth.catalog.model import Tool
+from toolsynth.messages import Message, ToolCall
+from toolsynth.plans.record import Plan, PlannedCall, PlanTurn
+from toolsynth.synth.config import SynthConfig
+
+# ---- per-dialog accounting ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class UsageTally:
+    """Tokens and calls of one dialog, per role (the gateway keeps the run-wide totals)."""
+
+    calls: dict[str, int] = field(default_factory=dict)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    cached: int = 0
+    rule_user_messages: int = 0
+
+    def add(self, role: str, result: Any) -> None:
+        self.calls[role] = self.calls.get(role, 0) + 1
+        usage = getattr(result, "usage", None)
+        if usage is not None:
+            self.prompt_tokens += int(_get(usage, "prompt_tokens", "input_tokens") or 0)
+            self.completion_tokens += int(_get(usage, "completion_tokens", "output_tokens") or 0)
+            self.cost += float(_get(usage, "cost", "cost_usd") or 0.0)
+        if getattr(result, "cached", False):
+            self.cached += 1
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "calls": dict(sorted(self.calls.items())),
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost": round(self.cost, 6),
+            "cached_calls": self.cached,
+            "rule_user_messages": self.rule_user_messages,
+        }
+
+
+def _get(obj: Any, *names: str) -> Any:
+    for n in names:
+        v = obj.get(n) if isinstance(obj, dict) else getattr(obj, n, None)
+        if v is not None:
+            return v
+    return None
+
+
+# ---- what the user knows -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A value the user states: `label` is how a person would refer to it (never the parameter identifier)."""
+
+    label: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """An argument a split turn leaves out (`tool.param`), with the value the plan supplies later when known."""
+
+    tool: str
+    param: str
+    description: str
+    value: Any = None
+
+
+def humanize(identifier: str) -> str:
+    """`file_name` / `fileName` / `tool.file_name` → `file name`."""
+    leaf = identifier.rsplit(".", 1)[-1]
+    leaf = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", leaf)
+    return re.sub(r"[_\-]+", " ", leaf).strip().lower()
+
+
+def render_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
+
+
+def _dependent_args(call: PlannedCall) -> set[str]:
+    return {d.arg for d in call.depends_on}
+
+
+def _missing_params(turn: PlanTurn) -> set[tuple[str, str]]:
+    out = set()
+    for m in turn.expected.missing:
+        tool, _, param = m.rpartition(".")
+        out.add((tool, param))
+    return out
+
+
+def known_facts(plan: Plan, turn: PlanTurn) -> list[Fact]:
+    """What the user states in this turn: the plan's `user_provides`, else the concrete arguments of the turn's
+    calls minus those another call produces (the user doesn't know them) and those a split turn withholds."""
+    if turn.user_provides:
+        return [Fact(humanize(k), v) for k, v in turn.user_provides.items()]
+    missing = _missing_params(turn)
+    facts: list[Fact] = []
+    seen: set[tuple[str, str]] = set()
+    for call in turn.expected.calls:
+        dep = _dependent_args(call)
+        for arg, value in call.arguments.items():
+            if arg in dep or (call.tool, arg) in missing or (call.tool, arg) in seen:
+                continue
+            seen.add((call.tool, arg))
+            facts.append(Fact(humanize(arg), value))
+    return facts
+
+
+def withheld_arguments(plan: Plan, turn: PlanTurn) -> list[Withheld]:
+    """The arguments a split (`ask`) turn leaves out, with the value a later turn supplies (for the leak guard)."""
+    out: list[Withheld] = []
+    for tool, param in sorted(_missing_params(turn)):
+        desc = ""
+        if tool in plan.tool_defs:
+            desc = str(plan.tool(tool).properties.get(param, {}).get("description", "") or "")
+        value = _later_value(plan, turn.index, tool, param)
+        out.append(Withheld(tool=tool, param=param, description=desc, value=value))
+    return out
+
+
+def _later_value(plan: Plan, index: int, tool: str, param: str) -> Any:
+    for later in plan.turns:
+        if later.index <= index:
+            continue
+        for call in later.expected.calls:
+            if call.tool == tool and param in call.arguments:
+                return call.arguments[param]
+        for key in (f"{tool}.{param}", param):
+            if key in later.user_provides:
+                return later.user_provides[key]
+    return None
+
+
+# ---- guards on what the user says --------------------------------------------------------------------------------
+
+
+def _plain_word(name: str) -> bool:
+    """`cat`, `sort`, `add` are English words as well as function names: they count as named only in code context
+    (backticks, `name(`, "the function name"). `get_weather`, `getUser` and vowel-less shell names (`cd`, `ls`, `pwd`)
+    are not words a person writes, so they count wherever they appear."""
+    return name.isalpha() and name.islower() and re.search(r"[aeiouy]", name) is not None
+
+
+_CODE_CONTEXT = (
+    r"(?:`{n}`|\b{n}\s*\(|"
+    r"\b(?:function|tool|command|api|method|run|call|execute|invoke)\s+(?:the\s+)?[`'\"]?{n}\b)"
+)
+
+
+def names_function(text: str, names: list[str]) -> str | None:
+    """The first function name `text` mentions the way a programmer would, or None."""
+    low = text.lower()
+    for name in sorted(names, key=len, reverse=True):
+        n = re.escape(name.lower())
+        if re.search(_CODE_CONTEXT.format(n=n), low):
+            return name
+        if not _plain_word(name) and re.search(rf"(?<![\w.-]){n}(?![\w-])", low):
+            return name
+    return None
+
+
+def leaks_value(text: str, value: Any) -> bool:
+    """Whether `text` states `value` (word-bounded, case-insensitive; booleans/None can't leak by wording)."""
+    if value is None or isinstance(value, bool):
+        return False
+    if isinstance(value, list | tuple):
+        return bool(value) and all(leaks_value(text, v) for v in value)
+    if isinstance(value, dict):
+        return bool(value) and all(leaks_value(text, v) for v in value.values())
+    s = render_value(value).strip()
+    if not s:
+        return False
+    if isinstance(value, int | float):
+        return re.search(rf"(?<![\d.]){re.escape(s)}(?![\d]|\.\d)", text) is not None
+    return re.search(rf"(?<!\w){re.escape(s.lower())}(?!\w)", text.lower()) is not None
+
+
+_STOP_PATTERNS = re.compile(
+    r"###\s*(stop|transfer|out-of-scope)\s*###|\b(that'?s all|that is all|all done|goodbye|bye)\b", re.I
+)
+
+
+def ends_early(text: str) -> bool:
+    return _STOP_PATTERNS.search(text) is not None
+
+
+def clean_utterance(text: str | None) -> str:
+    """Strip what small models wrap around a message: role prefixes, quotes, stop tokens."""
+    if not text:
+        return ""
+    t = text.strip()
+    t = re.sub(r"^\s*(user|human|me)\s*:\s*", "", t, flags=re.I)
+    t = re.sub(r"###\s*[A-Z\-]+\s*###", "", t).strip()
+    if len(t) >= 2 and t[0] == t[-1] and t[0] in "\"'":
+        t = t[1:-1].strip()
+    return t
+
+
+# ---- transcript --------------------------------------------------------------------------------------------------
+
+
+def transcript(messages: list[Message], window: int, limit: int = 400) -> str:
+    """The dialog so far as plain lines, for agents that are not the assistant."""
+    lines = []
+    for m in [m for m in messages if m.role != "system"][-window:]:
+        if m.role == "tool":
+            lines.append(f"(tool result) {_clip(m.content or '', limit)}")
+        elif m.role == "assistant" and m.tool_calls:
+            lines.append("Assistant: (uses a tool)" + (f" {_clip(m.content, limit)}" if m.content else ""))
+        else:
+            who = "User" if m.role == "user" else "Assistant"
+            lines.append(f"{who}: {_clip(m.content or '', limit)}")
+    return "\n".join(lines)
+
+
+def _clip(s: str, n: int) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+# ---- the user agent ----------------------------------------------------------------------------------------------
+
+USER_SYSTEM = """You play a USER talking to an AI assistant that can use tools. Write only the user's next message.
+Rules:
+- Speak as a person would, in plain everyday words, 1 to 3 sentences.
+- Never name a function, tool, API, command or parameter identifier; never write code or JSON.
+- State the concrete values listed under "You know" (exactly as written) and nothing you were not given: if a detail
+  is not listed you don't know it, so don't make one up.
+- Ask for one thing at a time, as in the goal below; don't reveal later goals.
+- Agreeing to an action is not the same as the goal being done: until the assistant has reported the result, don't
+  thank it, say goodbye or end the conversation."""
+
+
+@dataclass
+class Utterance:
+    text: str
+    source: str  # "model" | "rule"
+    rejected: list[str] = field(default_factory=list)  # why earlier tries were refused
+
+
+class UserAgent:
+    def __init__(self, gateway: Any, config: SynthConfig, usage: UsageTally | None = None) -> None:
+        self.gw = gateway
+        self.cfg = config
+        self.role = config.roles.get("user", "user")
+        self.usage = usage
+
+    def prompt(self, plan: Plan, turn: PlanTurn, history: list[Message], feedback: str = "") -> list[dict]:
+        facts = known_facts(plan, turn)
+        withheld = withheld_arguments(plan, turn)
+        parts = [f"Your goal for this message: {intent_text(plan, turn)}"]
+        sig = signature_sketch(plan, turn, withheld)
+        if sig:
+            parts.append(f"What the assistant will have to do for you (never name it): {sig}")
+        if facts:
+            parts.append("You know: " + "; ".join(f"{f.label} = {render_value(f.value)}" for f in facts))
+        for w in withheld:
+            what = humanize(w.param) + (f" ({w.description.strip()})" if w.description else "")
+            parts.append(
+                f"Leave out the {what}: you have not said it yet. Don't mention any value for it; "
+                "the assistant should have to ask you."
+            )
+        if turn.expected.kind == "refuse":
+            parts.append("Ask for it naturally even if it may not be possible.")
+        convo = transcript(history, self.cfg.history_window)
+        if convo:
+            parts.append("Conversation so far:\n" + convo)
+        if feedback:
+            parts.append(f"Your previous attempt was not usable: {feedback}. Write it again.")
+        parts.append("Now write the user's message.")
+        return [{"role": "system", "content": USER_SYSTEM}, {"role": "user", "content": "\n\n".join(parts)}]
+
+    async def speak(
+        self, plan: Plan, turn: PlanTurn, history: list[Message], *, attempt: int = 0
+    ) -> Utterance:
+        names = list(plan.tool_defs) or list(plan.tools)
+        withheld = withheld_arguments(plan, turn)
+        rejected: list[str] = []
+        feedback = ""
+        for k in range(self.cfg.user_retries + 1):
+            messages = self.prompt(plan, turn, history, feedback)
+            res = await self.gw.chat(self.role, messages, seed=_seed(plan, turn.index, attempt, k))
+            if self.usage is not None:
+                self.usage.add(self.role, res)
+            text = clean_utterance(res.content)
+            problem = check_user_text(text, names, withheld)
+            if problem is None:
+                return Utterance(text, "model", rejected)
+            rejected.append(problem)
+            feedback = problem
+        if self.usage is not None:
+            self.usage.rule_user_messages += 1
+        return Utterance(rule_utterance(plan, turn), "rule", rejected)
+
+    async def follow_up(
+        self, plan: Plan, turn: PlanTurn, history: list[Message], *, attempt: int = 0
+    ) -> Utterance:
+        """The user's answer when the assistant asked something instead of acting on a tool turn: confirm and
+        repeat what it knows; never treat the confirmation itself as the goal being reached."""
+        names = list(plan.tool_defs) or list(plan.tools)
+        withheld = withheld_arguments(plan, turn)
+        facts = known_facts(plan, turn)
+        known = "; ".join(f"{f.label} = {render_value(f.value)}" for f in facts) or "nothing more"
+        content = (
+            f"Your goal: {intent_text(plan, turn)}\nYou know: {known}\n\n"
+            f"Conversation so far:\n{transcript(history, self.cfg.history_window)}\n\n"
+            "The assistant asked you something instead of doing it. Answer it with what you know (if it asks for "
+            "something you don't know, say so) and ask it to go ahead. Your goal is not done yet."
+        )
+        messages = [{"role": "system", "content": USER_SYSTEM}, {"role": "user", "content": content}]
+        for k in range(self.cfg.user_retries + 1):
+            res = await self.gw.chat(self.role, messages, seed=_seed(plan, turn.index, attempt, 100 + k))
+            if self.usage is not None:
+                self.usage.add(self.role, res)
+            text = clean_utterance(res.content)
+            problem = check_user_text(text, names, withheld)
+            if problem is None and ends_early(text):
+                problem = "it ends the conversation before the goal is done"
+            if problem is None:
+                return Utterance(text, "model")
+        if self.usage is not None:
+            self.usage.rule_user_messages += 1
+        facts_txt = _facts_sentence(facts)
+        return Utterance(("Yes, please go ahead. " + facts_txt).strip(), "rule")
+
+
+def check_user_text(text: str, names: list[str], withheld: list[Withheld]) -> str | None:
+    if len(text) < 3:
+        return "the message is empty"
+    if text.lstrip().startswith(("{", "[", "```")):
+        return "the message is code or JSON, not something a person says"
+    named = names_function(text, names)
+    if named:
+        return f"it names the function `{named}`"
+    for w in withheld:
+        if leaks_value(text, w.value):
+            return f"it states the {humanize(w.param)}, which the user has not given yet"
+    return None
+
+
+def intent_text(plan: Plan, turn: PlanTurn) -> str:
+    if turn.intent.strip():
+        return turn.intent.strip()
+    if plan.goal.strip():
+        return plan.goal.strip()
+    return "continue with your request"
+
+
+def signature_sketch(plan: Plan, turn: PlanTurn, withheld: list[Withheld]) -> str:
+    """The turn's signature as a description without the function's name (what back-translation translates)."""
+    calls = list(turn.expected.calls)
+    if not calls:
+        # A split turn may carry no calls: describe the tool that lacks its argument; a refuse turn: the withheld tool.
+        tools = [w.tool for w in withheld] or list(turn.expected.withheld_tools)
+        calls = [PlannedCall(id=f"x{i}", tool=t) for i, t in enumerate(dict.fromkeys(tools))]
+    out = []
+    for call in calls:
+        if call.tool not in plan.tool_defs:
+            continue
+        desc = _tool_purpose(plan.tool(call.tool))
+        if desc:
+            out.append(desc)
+    return " Then: ".join(out)
+
+
+def _tool_purpose(tool: Tool) -> str:
+    """A tool's description minus the boilerplate some catalogs prefix (BFCL: "This tool belongs to ...")."""
+    d = tool.description or ""
+    m = re.search(r"Tool description:\s*(.*)", d, re.S)
+    if m:
+        d = m.group(1)
+    d = " ".join(d.split())
+    return _clip(d, 240)
+
+
+def _facts_sentence(facts: list[Fact]) -> str:
+    if not facts:
+        return ""
+    return "The " + "; the ".join(f"{f.label} is {render_value(f.value)}" for f in facts) + "."
+
+
+def rule_utterance(plan: Plan, turn: PlanTurn) -> str:
+    """The user message written from the plan by rule: the intent (or the tool's purpose when the intent itself
+    names a function) and the known values. Used when the model's attempts break the rules."""
+    names = list(plan.tool_defs) or list(plan.tools)
+    withheld = withheld_arguments(plan, turn)
+    intent = intent_text(plan, turn)
+    if names_function(intent, names) or any(leaks_value(intent, w.value) for w in withheld):
+        sketch = signature_sketch(plan, turn, withheld)
+        intent = f"I need this done: {sketch[0].lower() + sketch[1:]}" if sketch else "I need some help."
+    facts = known_facts(plan, turn)
+    text = intent.rstrip(".") + ". " + _facts_sentence(facts)
+    return text.strip()
+
+
+def _seed(plan: Plan, turn: int, attempt: int, k: int) -> int:
+    # A different seed per regeneration so a cached or deterministic model doesn't repeat the same rejected answer.
+    return (plan.seed * 1009 + turn * 101 + attempt * 17 + k) % (2**31)
+
+
+# ---- the assistant agent -----------------------------------------------------------------------------------------
+
+HINT_HEADER = "[Guidance for this step; the user cannot see it]"
+
+
+def _call_text(call: PlannedCall) -> str:
+    dep = {d.arg: d for d in call.depends_on}
+    args = []
+    for k, v in call.arguments.items():
+        if k in dep:
+            continue
+        args.append(f"{k}={orjson.dumps(v).decode()}")
+    for d in call.depends_on:
+        args.append(f"{d.arg}=<the `{d.field}` from the result of {d.call}>")
+    return f"{call.tool}({', '.join(args)})"
+
+
+def render_hint(plan: Plan, turn: PlanTurn, done: list[ToolCall] | None = None, feedback: str = "") -> str:
+    """The plan's expected action as an instruction to the assistant (forth-translation's `fs_h`)."""
+    exp = turn.expected
+    done = done or []
+    if exp.kind == "call":
+        calls = list(exp.calls)
+        made = [c.name for c in done]
+        remaining = []
+        for c in calls:
+            if c.tool in made:
+                made.remove(c.tool)
+            else:
+                remaining.append(c)
+        if not remaining:
+            text = (
+                "All the needed tool calls have been made. Answer the user in natural language, using only what "
+                "the tool results above say; do not call another tool."
+            )
+        else:
+            ids = {c.id for c in remaining}
+            now = [c for c in remaining if not any(d.call in ids for d in c.depends_on)]
+            later = [c for c in remaining if c not in now]
+            label = "these tool calls (in parallel)" if len(now) > 1 else "this tool call"
+            text = f"Make {label} now: " + "; ".join(_call_text(c) for c in now) + "."
+            if later:
+                text += (
+                    " After their results arrive you will call "
+                    + "; ".join(_call_text(c) for c in later)
+                    + ", taking the marked values from those results."
+                )
+            if any(c.depends_on for c in now):
+                text += " Take the marked values from the earlier tool results in this conversation."
+    elif exp.kind == "ask":
+        wanted = ", ".join(f"`{m.rpartition('.')[2]}` for {m.rpartition('.')[0]}" for m in exp.missing)
+        text = (
+            f"The user has not given {wanted or 'a required value'}. Ask the user for it in one short question; "
+            "do not call any tool and do not guess the value."
+        )
+    elif exp.kind == "refuse":
+        missing = ", ".join(exp.withheld_tools) or "the needed tool"
+        text = (
+            f"The tool this needs ({missing}) is not available to you. Tell the user plainly that you cannot do "
+            "that with the tools you have; do not call a different tool instead."
+        )
+    else:
+        text = "No tool is needed here. Reply to the user in natural language; do not call any tool."
+    if feedback:
+        text += f" (A previous attempt at this step was rejected: {feedback}.)"
+    return text
+
+
+def system_with_hint(system: str, hint: str | None) -> str:
+    return f"{system}\n\n{HINT_HEADER}\n{hint}" if hint else system
+
+
+class AssistantAgent:
+    def __init__(self, gateway: Any, config: SynthConfig, usage: UsageTally | None = None) -> None:
+        self.gw = gateway
+        self.cfg = config
+        self.role = config.roles.get("assistant", "assistant")
+        self.usage = usage
+
+    def request(self, messages: list[Message], hint: str | None) -> list[dict]:
+        """The request messages: the hint goes into the system message of this request only, so the exported
+        dialog (which keeps the plain system prompt) never contains it."""
+        out = [m.to_openai() for m in messages if m.role != "system"]
+        system = next((m.content for m in messages if m.role == "system"), None) or self.cfg.system_prompt
+        return [{"role": "system", "content": system_with_hint(system, hint)}, *out]
+
+    async def act(
+        self, messages: list[Message], tools: list[dict], hint: str | None, *, seed: int | None = None
+    ) -> Any:
+        kwargs: dict[str, Any] = {}
+        if seed is not None:
+            kwargs["seed"] = seed
+        res = await self.gw.chat(self.role, self.request(messages, hint), tools=tools or None, **kwargs)
+        if self.usage is not None:
+            self.usage.add(self.role, res)
+        return res
