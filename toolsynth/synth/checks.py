@@ -1,0 +1,486 @@
+"""Verification of dialogs, per turn, in APIGen's layers plus plan adherence.
+
+- format: every call names a tool offered at that turn, its arguments are a JSON object that validates against the
+  tool's JSON Schema, and no argument is unknown (hallucinated); every call gets exactly one result.
+- execution: the calls run without error on a real backend (replayed in order from the dialog's initial state, so
+  state carries across turns); for tools no backend runs, the recorded result must match the return schema and must
+  not be an error.
+- semantic: an LLM judge (gateway role `judge`) says whether the turn's actions serve the user's request and the
+  final answer is grounded in the results.
+- adherence: the realized actions vs the plan's expected action: a call turn called the planned tools, a split
+  (`ask`) turn asked and made no call, a missing-function (`refuse`) turn made no call and said so.
+
+Checks only return `CheckResult`s (`passed=None` = the layer does not apply to that turn); they never drop anything.
+Filtering is the caller's decision, and every decision stays auditable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from toolsynth.catalog.model import Tool
+from toolsynth.messages import Message, ToolCall
+from toolsynth.plans.record import ExpectedAction, Plan
+from toolsynth.synth.backends.base import Backend, ExecResult, validate_arguments
+from toolsynth.synth.ingest import BAD_ARGS_KEY, tool_from_def
+from toolsynth.synth.record import CheckResult, Dialog, DialogTurn
+
+LAYERS: tuple[str, ...] = ("format", "execution", "semantic", "adherence")
+RULE_LAYERS: tuple[str, ...] = ("format", "execution", "adherence")
+
+
+# ---- a turn as the checks see it -----------------------------------------------------------------------------------
+
+
+@dataclass
+class TurnView:
+    index: int
+    messages: list[Message]
+    offered: list[str]
+    expected: str = "unknown"
+
+    @property
+    def user_texts(self) -> list[str]:
+        return [m.content or "" for m in self.messages if m.role == "user"]
+
+    @property
+    def calls(self) -> list[ToolCall]:
+        return [c for m in self.messages if m.role == "assistant" for c in m.tool_calls]
+
+    @property
+    def results(self) -> dict[str, list[Message]]:
+        out: dict[str, list[Message]] = {}
+        for m in self.messages:
+            if m.role == "tool":
+                out.setdefault(m.tool_call_id or "", []).append(m)
+        return out
+
+    @property
+    def assistant_texts(self) -> list[str]:
+        return [m.content for m in self.messages if m.role == "assistant" and m.content and m.content.strip()]
+
+    @property
+    def final_text(self) -> str | None:
+        last = next((m for m in reversed(self.messages) if m.role == "assistant"), None)
+        if last is None or last.tool_calls or not (last.content or "").strip():
+            return None
+        return last.content
+
+
+def turn_views(dialog: Dialog) -> list[TurnView]:
+    all_names = [t.get("function", t).get("name", "") for t in dialog.tools]
+    views = []
+    for t in dialog.turns:
+        views.append(
+            TurnView(
+                index=t.index,
+                messages=dialog.messages[t.start : t.end],
+                # An empty list in a record means "nothing changed": the dialog's whole tool list is on offer.
+                offered=list(t.offered_tools) or all_names,
+                expected=t.expected,
+            )
+        )
+    return views
+
+
+class ToolIndex:
+    """Tool definitions by the name a model would call them (sanitized name and source name both resolve)."""
+
+    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+        self.by_name: dict[str, Tool] = {}
+        for t in tools:
+            self.add(t)
+
+    def add(self, tool: Tool, *, override: bool = True) -> None:
+        for key in (tool.name, tool.original_name):
+            if override or key not in self.by_name:
+                self.by_name[key] = tool
+
+    def get(self, name: str) -> Tool | None:
+        return self.by_name.get(name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.by_name
+
+    def tools(self) -> list[Tool]:
+        return list({id(t): t for t in self.by_name.values()}.values())
+
+    @classmethod
+    def for_dialog(cls, dialog: Dialog, catalog: ToolIndex | None = None) -> ToolIndex:
+        """The dialog's own definitions, with the catalog's (the tools the data was made for) taking precedence."""
+        idx = cls()
+        for i, d in enumerate(dialog.tools):
+            idx.add(tool_from_def(d, source=dialog.id, where=f"{dialog.id}.tools[{i}]"))
+        if catalog is not None:
+            for t in catalog.tools():
+                if t.name in idx or t.original_name in idx or not dialog.tools:
+                    idx.add(t)
+        return idx
+
+
+# ---- format ----------------------------------------------------------------------------------------------------------
+
+
+def call_format_problems(
+    call: ToolCall, offered: Iterable[str], tools: ToolIndex | Mapping[str, Tool]
+) -> list[str]:
+    """Why `call` is malformed for this turn (empty = well-formed). Usable before executing a call."""
+    offered_set = set(offered)
+    if not call.name:
+        return ["call has no function name"]
+    if BAD_ARGS_KEY in call.arguments:
+        return [f"{call.name}: arguments are not a JSON object: {str(call.arguments[BAD_ARGS_KEY])[:120]!r}"]
+    tool = tools.get(call.name)
+    if tool is None or (call.name not in offered_set and tool.name not in offered_set):
+        return [f"{call.name}: not an offered tool"]
+    return [f"{call.name}: {p}" for p in validate_arguments(tool, call.arguments)]
+
+
+def check_format(view: TurnView, tools: ToolIndex | Mapping[str, Tool]) -> CheckResult:
+    problems: list[str] = []
+    assistant = [m for m in view.messages if m.role == "assistant"]
+    for m in assistant:
+        if not m.tool_calls and not (m.content or "").strip():
+            problems.append("empty assistant message")
+    seen: Counter[str] = Counter(c.id for c in view.calls)
+    problems.extend(f"duplicate call id {cid!r}" for cid, n in seen.items() if n > 1)
+    for call in view.calls:
+        problems.extend(call_format_problems(call, view.offered, tools))
+    results = view.results
+    call_ids = {c.id for c in view.calls}
+    for call in view.calls:
+        if call.id not in results:
+            problems.append(f"{call.name}: call {call.id!r} has no result")
+        elif len(results[call.id]) > 1:
+            problems.append(f"{call.name}: call {call.id!r} has {len(results[call.id])} results")
+    for cid in results:
+        if cid not in call_ids:
+            problems.append(f"tool result for unknown call id {cid!r}")
+    if not view.calls and not assistant:
+        return CheckResult(layer="format", turn=view.index, passed=False, reason="no assistant reply")
+    if problems:
+        return CheckResult(layer="format", turn=view.index, passed=False, reason="; ".join(problems))
+    if not view.calls:
+        return CheckResult(
+            layer="format", turn=view.index, passed=True, reason="no calls; reply is well-formed"
+        )
+    return CheckResult(
+        layer="format", turn=view.index, passed=True, reason=f"{len(view.calls)} call(s) well-formed"
+    )
+
+
+# ---- execution -------------------------------------------------------------------------------------------------------
+
+
+def _recorded_output(msg: Message | None) -> Any:
+    if msg is None or msg.content is None:
+        return None
+    try:
+        return orjson.loads(msg.content)
+    except orjson.JSONDecodeError:
+        return msg.content
+
+
+def _is_error_payload(value: Any) -> str | None:
+    if isinstance(value, dict) and value.get("error") not in (None, "", False):
+        return str(value["error"])
+    if isinstance(value, str) and value.lower().startswith(("error:", "error during execution")):
+        return value
+    return None
+
+
+def simulated_result_problems(tool: Tool, recorded: Any) -> list[str] | None:
+    """Problems of a recorded (simulated) result against the tool's return schema; None when there is no schema."""
+    from toolsynth.synth.backends.simulated import conforms, return_schema
+
+    schema = return_schema(tool)
+    if schema is None:
+        return None
+    return conforms(recorded, schema)
+
+
+@dataclass
+class ExecutionReplay:
+    """Runs a dialog's calls in order on one backend (state carries across turns) and remembers each outcome."""
+
+    backend: Backend | None
+    tools: ToolIndex | Mapping[str, Tool]
+    outcomes: dict[str, ExecResult] = field(default_factory=dict)
+
+    def run_turn(self, view: TurnView, precomputed: Mapping[str, ExecResult] | None = None) -> CheckResult:
+        if not view.calls:
+            return CheckResult(layer="execution", turn=view.index, passed=None, reason="no calls")
+        problems: list[str] = []
+        notes: list[str] = []
+        unverified = 0
+        results = view.results
+        for call in view.calls:
+            recorded_msgs = results.get(call.id) or []
+            recorded = _recorded_output(recorded_msgs[0] if recorded_msgs else None)
+            fmt = call_format_problems(call, view.offered, self.tools)
+            if fmt:
+                # A malformed call cannot be run: the real tool would never have produced its result.
+                problems.append(f"{call.name or '?'}: not executed (malformed call)")
+                continue
+            outcome = precomputed.get(call.id) if precomputed else None
+            if outcome is None and self.backend is not None and self.backend.handles(call.name):
+                outcome = self.backend.execute(call)
+            if outcome is not None:
+                self.outcomes[call.id] = outcome
+                if not outcome.ok:
+                    problems.append(f"{call.name}: {outcome.error}")
+                elif (
+                    outcome.source == "executed"
+                    and recorded is not None
+                    and not _same(recorded, outcome.output)
+                ):
+                    notes.append(f"{call.name}: recorded result differs from execution")
+                if outcome.source == "simulated" and outcome.ok and outcome.meta.get("schema_valid") is False:
+                    problems.append(f"{call.name}: simulated result does not match the return schema")
+                continue
+            # Nothing runs this tool: judge the recorded result.
+            err = _is_error_payload(recorded)
+            if err:
+                problems.append(f"{call.name}: result is an error: {err[:160]}")
+                continue
+            tool = self.tools.get(call.name)
+            schema_problems = simulated_result_problems(tool, recorded) if tool is not None else None
+            if schema_problems is None:
+                unverified += 1
+            elif schema_problems:
+                problems.append(f"{call.name}: result does not match the return schema: {schema_problems[0]}")
+        if problems:
+            return CheckResult(
+                layer="execution", turn=view.index, passed=False, reason="; ".join(problems + notes)
+            )
+        if unverified == len(view.calls):
+            return CheckResult(
+                layer="execution",
+                turn=view.index,
+                passed=None,
+                reason="no backend runs these tools and they have no return schema",
+            )
+        reason = f"{len(view.calls) - unverified} call(s) ran or matched the return schema"
+        if unverified:
+            reason += f"; {unverified} unverifiable"
+        if notes:
+            reason += "; " + "; ".join(notes)
+        return CheckResult(layer="execution", turn=view.index, passed=True, reason=reason)
+
+
+def _same(recorded: Any, output: Any) -> bool:
+    if recorded == output:
+        return True
+    try:
+        return orjson.loads(orjson.dumps(output, default=str)) == recorded
+    except (TypeError, orjson.JSONEncodeError):
+        return False
+
+
+def check_execution(
+    view: TurnView,
+    tools: ToolIndex | Mapping[str, Tool],
+    backend: Backend | None,
+    precomputed: Mapping[str, ExecResult] | None = None,
+) -> CheckResult:
+    """One turn on its own (the runner uses this with the results it already got while generating the turn)."""
+    return ExecutionReplay(backend, tools).run_turn(view, precomputed)
+
+
+# ---- adherence -------------------------------------------------------------------------------------------------------
+
+_QUESTION = re.compile(
+    r"\?|\b(please (provide|specify|tell|share|confirm|let me know)|could you|can you|would you|"
+    r"what is|what's|which|let me know|i need)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_question(text: str) -> bool:
+    return bool(_QUESTION.search(text))
+
+
+def check_adherence(view: TurnView, expected: ExpectedAction | str | None) -> CheckResult:
+    kind = expected.kind if isinstance(expected, ExpectedAction) else (expected or "unknown")
+    if kind not in ("call", "ask", "refuse", "chat"):
+        return CheckResult(layer="adherence", turn=view.index, passed=None, reason="no expected action")
+    calls = view.calls
+    texts = view.assistant_texts
+    called = [c.name for c in calls]
+
+    def result(ok: bool, reason: str) -> CheckResult:
+        return CheckResult(layer="adherence", turn=view.index, passed=ok, reason=reason)
+
+    if kind == "call":
+        if not calls:
+            return result(False, "expected a call, the assistant made none")
+        planned = [c.tool for c in expected.calls] if isinstance(expected, ExpectedAction) else []
+        if not planned:
+            return result(True, f"called {', '.join(called)}")
+        missing = [t for t in dict.fromkeys(planned) if t not in called]
+        extra = [t for t in dict.fromkeys(called) if t not in planned]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"planned but not called: {', '.join(missing)}")
+            if extra:
+                parts.append(f"called but not planned: {', '.join(extra)}")
+            return result(False, "; ".join(parts))
+        return result(True, f"called the planned {', '.join(dict.fromkeys(planned))}")
+    if calls:
+        what = {"ask": "a clarifying question", "refuse": "a refusal", "chat": "a reply"}[kind]
+        return result(False, f"expected {what}, the assistant called {', '.join(called)}")
+    if not texts:
+        return result(False, "the assistant said nothing")
+    if kind == "ask":
+        if not asks_question(" ".join(texts)):
+            return result(False, "expected a clarifying question; the reply asks nothing")
+        missing = expected.missing if isinstance(expected, ExpectedAction) else []
+        return result(True, "asked" + (f" (for {', '.join(missing)})" if missing else ""))
+    if kind == "refuse":
+        return result(True, "no call; replied without the missing tool")
+    return result(True, "no call; replied")
+
+
+# ---- semantic (LLM judge) ------------------------------------------------------------------------------------------
+
+JUDGE_SYSTEM = """You review one turn of a function-calling conversation used to train assistants. Be strict.
+Judge only what is shown.
+- action_fits_request: the assistant's actions in this turn are right for the user's request: the right functions,
+  argument values taken from the conversation or from earlier results (not invented), as many calls as the request
+  needs. If the assistant made no call, answer whether not calling was right (e.g. it must ask for a missing value,
+  or no offered function can do it).
+- answer_grounded: every fact in the assistant's final reply of this turn comes from the tool results or the
+  conversation; true when there is no final reply.
+Give a short reason first."""
+
+JUDGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "reason": {"type": "string"},
+        "action_fits_request": {"type": "boolean"},
+        "answer_grounded": {"type": "boolean"},
+    },
+    "required": ["reason", "action_fits_request", "answer_grounded"],
+    "additionalProperties": False,
+}
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def judge_messages(
+    view: TurnView, history: list[Message], tools: ToolIndex | Mapping[str, Tool], limit: int = 600
+) -> list[dict[str, Any]]:
+    lines: list[str] = []
+    if history:
+        lines.append("Earlier conversation (most recent last):")
+        for m in history[-8:]:
+            lines.append(f"- {_render(m, limit // 2)}")
+    lines.append("Functions on offer in this turn:")
+    for name in view.offered:
+        tool = tools.get(name)
+        if tool is not None:
+            params = ", ".join(tool.properties)
+            lines.append(f"- {name}({params}): {_clip(tool.description, 160)}")
+    lines.append("This turn:")
+    for m in view.messages:
+        lines.append(f"- {_render(m, limit)}")
+    return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": "\n".join(lines)}]
+
+
+def _render(m: Message, limit: int) -> str:
+    if m.role == "assistant" and m.tool_calls:
+        calls = "; ".join(f"{c.name}({orjson.dumps(c.arguments).decode()})" for c in m.tool_calls)
+        text = f" and says: {_clip(m.content, limit)}" if m.content else ""
+        return f"assistant calls {_clip(calls, limit)}{text}"
+    if m.role == "tool":
+        return f"result of {m.name or m.tool_call_id}: {_clip(m.content or '', limit)}"
+    return f"{m.role}: {_clip(m.content or '', limit)}"
+
+
+async def check_semantic(
+    view: TurnView,
+    history: list[Message],
+    tools: ToolIndex | Mapping[str, Tool],
+    gateway: Any,
+    *,
+    role: str = "judge",
+) -> CheckResult:
+    if not view.calls and view.final_text is None and not view.assistant_texts:
+        return CheckResult(layer="semantic", turn=view.index, passed=None, reason="nothing to judge")
+    res = await gateway.structured(
+        role, judge_messages(view, history, tools), JUDGE_SCHEMA, name="turn_review"
+    )
+    if not res.ok or not isinstance(res.data, dict):
+        # A judge that could not answer is no evidence against the data; the report counts these apart.
+        return CheckResult(
+            layer="semantic", turn=view.index, passed=None, reason=f"judge gave no verdict: {res.error}"
+        )
+    data = res.data
+    ok = bool(data.get("action_fits_request")) and bool(data.get("answer_grounded"))
+    failed = [k for k in ("action_fits_request", "answer_grounded") if not data.get(k)]
+    reason = _clip(str(data.get("reason", "")), 300)
+    if failed:
+        reason = f"{', '.join(failed)} false: {reason}"
+    return CheckResult(layer="semantic", turn=view.index, passed=ok, reason=reason)
+
+
+# ---- a whole dialog --------------------------------------------------------------------------------------------------
+
+
+def expected_actions(dialog: Dialog, plan: Plan | None) -> dict[int, ExpectedAction | str]:
+    """Per turn index: the plan's ExpectedAction when the plan is at hand, else the kind the dialog recorded."""
+    out: dict[int, ExpectedAction | str] = {t.index: t.expected for t in dialog.turns}
+    if plan is not None:
+        for pt in plan.turns:
+            if pt.index in out:
+                out[pt.index] = pt.expected
+    return out
+
+
+async def check_dialog(
+    dialog: Dialog,
+    *,
+    tools: ToolIndex | None = None,
+    backend: Backend | None = None,
+    layers: Iterable[str] = RULE_LAYERS,
+    gateway: Any = None,
+    plan: Plan | None = None,
+    judge_role: str = "judge",
+) -> list[CheckResult]:
+    """Every requested layer on every turn, in turn order. `backend` must be fresh (at the dialog's initial state)."""
+    wanted = set(layers)
+    unknown = wanted - set(LAYERS)
+    if unknown:
+        raise ValueError(f"unknown check layers: {sorted(unknown)}")
+    if "semantic" in wanted and gateway is None:
+        raise ValueError("the semantic layer needs a gateway")
+    idx = tools if tools is not None else ToolIndex.for_dialog(dialog)
+    replay = ExecutionReplay(backend, idx)
+    expected = expected_actions(dialog, plan)
+    out: list[CheckResult] = []
+    for view, turn in zip(turn_views(dialog), dialog.turns, strict=True):
+        if "format" in wanted:
+            out.append(check_format(view, idx))
+        if "execution" in wanted:
+            out.append(replay.run_turn(view))
+        if "semantic" in wanted:
+            out.append(
+                await check_semantic(view, dialog.messages[: turn.start], idx, gateway, role=judge_role)
+            )
+        if "adherence" in wanted:
+            out.append(check_adherence(view, expected.get(turn.index)))
+    return out
+
+
+def turn_of(dialog: Dialog, index: int) -> DialogTurn | None:
+    return next((t for t in dialog.turns if t.index == index), None)
