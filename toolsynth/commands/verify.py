@@ -1,10 +1,173 @@
-"""`toolsynth verify`."""
+"""`toolsynth verify`: audit any dialogs file (ours, OpenAI fine-tuning JSONL, ShareGPT) before training on it."""
 
 from __future__ import annotations
 
-from toolsynth.commands.common import not_built
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from toolsynth.commands.common import emit_json
+from toolsynth.console import stdout
 
 
-def command() -> None:
-    """Not implemented yet: exits with code 3."""
-    not_built("verify", 7)
+def command(
+    dialogs: Path = typer.Argument(
+        ...,
+        help="Dialogs JSONL: toolsynth dialogs.jsonl, OpenAI fine-tuning (`messages` + `tools`), or "
+        "ShareGPT/LLaMA-Factory (`conversations` + `tools`); detected per record.",
+    ),
+    tools: Path | None = typer.Option(
+        None,
+        "--tools",
+        "-t",
+        help="The tools the data was made for: a catalog in any format `toolsynth catalog` reads, or tools.jsonl. "
+        "Their definitions take precedence over those embedded in records. Default: each record's own `tools`.",
+    ),
+    backend: str | None = typer.Option(
+        None,
+        "--backend",
+        "-b",
+        help="Execute calls on: `bfcl` (the BFCL multi-turn classes), `python:<module>[:Class]` (your code), or "
+        "`none`. Default: the real backend a dialog recorded; otherwise results are checked against return schemas.",
+    ),
+    checks: str = typer.Option(
+        "format,execution,adherence",
+        "--checks",
+        "-c",
+        help="Comma-separated layers: format, execution, semantic (LLM judge), adherence; or `all`.",
+    ),
+    fmt: str | None = typer.Option(
+        None, "--format", help="Force the input format: canonical, openai or sharegpt (default: detect)."
+    ),
+    plans: Path | None = typer.Option(
+        None, "--plans", help="plans.jsonl: check adherence against each dialog's plan (planned tools)."
+    ),
+    rejects: Path | None = typer.Option(
+        None, "--rejects", help="Write the failing records here, each with its failing check and turn."
+    ),
+    annotated: Path | None = typer.Option(
+        None, "--annotated", help="Write every record here in canonical form with its per-turn check results."
+    ),
+    fail_under: float = typer.Option(
+        1.0,
+        "--fail-under",
+        min=0.0,
+        max=1.0,
+        help="Exit with code 1 when the share of passing records is below this. 1.0 (default): any failing "
+        "record fails the run; 0: never fail on data.",
+    ),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Model of the semantic judge (default: the recipe's, else local/smollm2)."
+    ),
+    recipe: Path | None = typer.Option(
+        None, "--recipe", "-r", help="Recipe YAML whose `llm` settings apply."
+    ),
+    concurrency: int = typer.Option(16, "--concurrency", min=1, max=1024, help="Records judged at once."),
+    show: int = typer.Option(10, "--show", min=0, help="How many failing records to list."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout (for CI)."),
+) -> None:
+    """Run the verification layers on a dialogs file: per-check counts and the failing records.
+
+    Exits 1 when fewer records pass than --fail-under asks, 2 on unreadable input.
+    """
+    from toolsynth.console import progress
+    from toolsynth.errors import InputError
+    from toolsynth.synth.verify import load_plans, load_tools, parse_layers, verify_file
+
+    layers = parse_layers(checks)
+    if fmt is not None and fmt not in ("canonical", "openai", "sharegpt"):
+        raise InputError("choose canonical, openai or sharegpt", where="--format")
+    tool_list = load_tools(tools) if tools is not None else None
+    plan_map = load_plans(plans) if plans is not None else None
+    gateway = _gateway(model, recipe) if "semantic" in layers else None
+
+    with progress("verify", total=None) as bar:
+        failed = 0
+
+        def tick(outcome: Any) -> None:
+            nonlocal failed
+            failed += not outcome.passed
+            bar.advance(1, status=f"{failed} failing")
+
+        report = verify_file(
+            dialogs,
+            tools=tool_list,
+            backend=backend,
+            layers=layers,
+            gateway=gateway,
+            plans=plan_map,
+            fmt=fmt,  # type: ignore[arg-type]
+            rejects=rejects,
+            annotated=annotated,
+            concurrency=concurrency,
+            on_outcome=tick,
+        )
+    report.max_listed = max(report.max_listed, show)
+    result = report.to_dict()
+    result["fail_under"] = fail_under
+    result["ok"] = report.accept_rate() >= fail_under
+    if gateway is not None:
+        result["usage"] = gateway.usage_summary()
+    if as_json:
+        emit_json(result)
+    else:
+        _print(result, show, rejects)
+    if not result["ok"]:
+        raise typer.Exit(1)
+
+
+def _gateway(model: str | None, recipe: Path | None) -> Any:
+    from toolsynth.llm.config import LLMConfig
+    from toolsynth.llm.gateway import Gateway
+
+    llm = LLMConfig()
+    cache_base = Path.cwd()
+    if recipe is not None:
+        from toolsynth.recipe import load_recipe
+
+        r = load_recipe(recipe)
+        llm, cache_base = r.llm, r.base_dir
+    if model:
+        llm = llm.model_copy(update={"model": model})
+    cache_dir = None
+    if llm.cache:
+        cd = Path(llm.cache_dir)
+        cache_dir = cd if cd.is_absolute() else cache_base / cd
+    return Gateway(llm, stage="verify", cache_dir=cache_dir)
+
+
+def _print(result: dict[str, Any], show: int, rejects: Path | None) -> None:
+    from rich.table import Table
+
+    fmts = ", ".join(f"{n} {k}" for k, n in result["formats"].items()) or "no records"
+    stdout.print(f"verify {result['path']}: {result['records']} records ({fmts})")
+    table = Table(show_edge=False, header_style="bold")
+    for col in ("check", "turns passed", "failed", "n/a", "pass rate", "records failed"):
+        table.add_column(col, justify="left" if col == "check" else "right")
+    for layer, c in result["layers"].items():
+        rate = c["turn_pass_rate"]
+        table.add_row(
+            layer,
+            str(c["turns_passed"]),
+            str(c["turns_failed"]),
+            str(c["turns_not_applicable"]),
+            "-" if rate is None else f"{rate:.1%}",
+            str(c["records_failed"]),
+        )
+    stdout.print(table)
+    verdict = "ok" if result["ok"] else f"FAIL (--fail-under {result['fail_under']:g})"
+    stdout.print(
+        f"{result['records_passed']} of {result['records']} records pass "
+        f"({result['accept_rate']:.1%}); {result['records_failed']} fail: {verdict}"
+    )
+    for rec in result["failing"][:show]:
+        first = rec["failures"][0] if rec["failures"] else {"layer": "?", "turn": "?", "reason": ""}
+        more = f" (+{len(rec['failures']) - 1} more)" if len(rec["failures"]) > 1 else ""
+        stdout.print(
+            f"  line {rec['line']} {rec['id']}: {first['layer']} turn {first['turn']}: {first['reason']}{more}",
+            markup=False,
+            highlight=False,
+        )
+    if result["records_failed"] > show:
+        stdout.print(f"  … {result['records_failed'] - show} more" + (f" in {rejects}" if rejects else ""))
