@@ -24,6 +24,11 @@ class Provenance(BaseModel):
     source_id: str | None = Field(
         default=None, description="id or JSON path of the tool inside the source file"
     )
+    attributes: dict[str, Any] | None = Field(
+        default=None,
+        description="source facts worth keeping that have no field of their own: tau2 tool type, MCP "
+        "annotations, HTTP method and endpoint, the RapidAPI tool an API belongs to",
+    )
 
 
 class ReturnField(BaseModel):

@@ -57,6 +57,8 @@ _TYPE_ALIASES: dict[str, str | None] = {
 }
 
 _GENERIC = re.compile(r"^\s*(?:typing\.)?(?P<outer>[A-Za-z_]+)\s*\[(?P<inner>.*)\]\s*$")
+# ToolBench/NESTFUL write `DATE (YYYY-MM-DD)`, xLAM writes `str, optional`: the type is the part before these.
+_QUALIFIERS = re.compile(r"\s*(?:\([^()]*\)|,\s*optional)\s*$", re.IGNORECASE)
 
 
 def map_type_name(name: str) -> tuple[str | None, dict[str, Any]]:
@@ -64,7 +66,7 @@ def map_type_name(name: str) -> tuple[str | None, dict[str, Any]]:
 
     Unknown names map to no type (unconstrained) rather than failing: a catalog's odd type should not lose the tool.
     """
-    raw = name.strip()
+    raw = _QUALIFIERS.sub("", name.strip())
     m = _GENERIC.match(raw)
     if m:
         outer = m.group("outer").lower()
