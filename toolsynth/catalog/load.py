@@ -1,0 +1,404 @@
+"""Load a tool catalog (a file, or a directory of files in any mix of formats) into normalized `Tool`s.
+
+The loaders only reshape their format into drafts; everything that must be the same for every format happens here:
+JSON-Schema normalization and `$ref` inlining, return fields, unique sanitized names, merging of tools listed twice,
+and the accounting of what was skipped or ignored and why.
+
+Per-tool problems (no name, parameters that are not an object, a broken `$ref`) skip that tool with a warning and
+never abort the load, unless `strict`; file-level problems (invalid JSON, a named file in no known format) raise
+`InputError`, which the CLI prints as one line and exit code 2.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from toolsynth.catalog.detect import JSON_SUFFIXES, Detection, detect, parse_file
+from toolsynth.catalog.loaders import LOADERS, get_loader
+from toolsynth.catalog.loaders.base import ReturnsDraft, ShapeError, SourceFile, ToolDraft
+from toolsynth.catalog.model import Provenance, ReturnField, Returns, Tool, flatten_return_schema
+from toolsynth.catalog.names import NameRegistry
+from toolsynth.catalog.schema import (
+    map_type_name,
+    normalize_parameters,
+    normalize_schema,
+    resolve_refs,
+    schema_type_label,
+)
+from toolsynth.console import log
+from toolsynth.errors import InputError
+
+README_NAMES = ("README.md", "README", "README.txt", "readme.md")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A source tool that could not be used."""
+
+    file: str
+    source_id: str | None
+    reason: str
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A source tool identical to one already loaded (same name, description and parameters): merged into it."""
+
+    file: str
+    source_id: str | None
+    kept: str
+
+
+@dataclass
+class LoadResult:
+    path: str
+    catalog: str
+    tools: list[Tool] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # file → format it was read with
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (file, why it is not a tool catalog)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        by_format = Counter(t.provenance.format for t in self.tools)
+        return {
+            "catalog": self.catalog,
+            "path": self.path,
+            "files": len(self.files),
+            "formats": dict(sorted(by_format.items())),
+            "tools": len(self.tools),
+            "parameters": sum(len(t.properties) for t in self.tools),
+            "tools_with_returns": sum(1 for t in self.tools if t.returns is not None),
+            "return_fields": sum(len(t.returns.fields) for t in self.tools if t.returns is not None),
+            "skipped": len(self.skipped),
+            "duplicates_merged": len(self.duplicates),
+            "ignored_files": len(self.ignored),
+            "warnings": len(self.warnings),
+        }
+
+    def details(self) -> dict[str, Any]:
+        return {
+            **self.summary(),
+            "file_formats": self.files,
+            "skipped_tools": [s.__dict__ for s in self.skipped],
+            "ignored": [{"file": f, "reason": r} for f, r in self.ignored],
+            "duplicates": [d.__dict__ for d in self.duplicates],
+            "warning_messages": self.warnings,
+        }
+
+
+# ---- directory layout -------------------------------------------------------------------------------------------
+
+
+def _has_readme(d: Path) -> bool:
+    return any((d / n).is_file() for n in README_NAMES)
+
+
+def iter_catalog_files(root: Path) -> Iterator[Path]:
+    """JSON/JSONL files under `root`, sorted, skipping hidden paths and toolsynth's own manifests."""
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+            continue
+        if p.is_file() and p.suffix.lower() in JSON_SUFFIXES and not p.name.endswith(".manifest.json"):
+            yield p
+
+
+def catalog_units(path: str | Path) -> list[Path]:
+    """The catalogs a path holds: itself, or each subfolder of a collection.
+
+    A directory is a collection of catalogs (like `../shared/catalogs` or `tool_catalogs/`) when it holds no JSON
+    files of its own and its subfolders document themselves with a README; otherwise it is one catalog, however
+    deeply its files are nested (`bfcl/` with `multi_turn_func_doc/` and `v3_samples/` is one catalog).
+    """
+    root = Path(path)
+    if not root.is_dir():
+        return [root]
+    own_files = [p for p in root.iterdir() if p.is_file() and p.suffix.lower() in JSON_SUFFIXES]
+    subdirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "__")))
+    if own_files or not any(_has_readme(d) for d in subdirs):
+        return [root]
+    return [d for d in subdirs if next(iter_catalog_files(d), None) is not None]
+
+
+@dataclass
+class _Entry:
+    """A normalized tool waiting for the merge of repeats (see `_Builder.finish`)."""
+
+    key: bytes
+    name_hint: str
+    original_name: str
+    description: str
+    parameters: dict[str, Any]
+    returns: Returns | None
+    file: str
+    where: str
+    provenance: Provenance
+
+
+# ---- building tools ---------------------------------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, root: Path, catalog: str, strict: bool, collection: bool) -> None:
+        self.root = root
+        self.catalog = catalog
+        self.strict = strict
+        self.collection = collection
+        self.names = NameRegistry()
+        self.result = LoadResult(path=str(root), catalog=catalog)
+        self._entries: list[_Entry] = []
+
+    # provenance ------------------------------------------------------------------------------------------------
+
+    def _rel(self, path: Path) -> Path:
+        base = self.root if self.root.is_dir() else self.root.parent
+        try:
+            return path.relative_to(base)
+        except ValueError:
+            return Path(path.name)
+
+    def _catalog_of(self, path: Path) -> str:
+        if self.collection:
+            return self._rel(path).parts[0]
+        return self.catalog
+
+    def _source_file(self, path: Path) -> str:
+        # Relative to the folder above the catalog, so records read the same on every machine: `bfcl/x/y.json`.
+        base = self.root.parent
+        try:
+            return path.relative_to(base).as_posix()
+        except ValueError:
+            return path.name
+
+    def _default_category(self, path: Path) -> str | None:
+        rel = self._rel(path)
+        parts = rel.parts[1:-1] if self.collection else rel.parts[:-1]
+        return parts[-1] if parts else None
+
+    # problems -------------------------------------------------------------------------------------------------
+
+    def skip(self, src: SourceFile, draft: ToolDraft, reason: str, where: str) -> None:
+        if self.strict:
+            raise InputError(reason, where=where)
+        name = draft.original_name if isinstance(draft.original_name, str) else None
+        self.result.skipped.append(Skipped(src.display, draft.source_id or name, reason, where))
+        log.warning("skipped tool %s: %s: %s", name or "(unnamed)", where, reason)
+
+    def warn(self, message: str, where: str) -> None:
+        if self.strict:
+            raise InputError(message, where=where)
+        self.result.warnings.append(f"{where}: {message}")
+        log.warning("%s: %s", where, message)
+
+    # one file -------------------------------------------------------------------------------------------------
+
+    def add_file(self, src: SourceFile, fmt: str) -> None:
+        drafts = list(get_loader(fmt).read(src))  # a ShapeError leaves nothing half-added
+        self.result.files[src.display] = fmt
+        for draft in drafts:
+            self.add_draft(src, fmt, draft)
+
+    def add_draft(self, src: SourceFile, fmt: str, draft: ToolDraft) -> None:
+        where = src.where(draft.where)
+        name = draft.original_name
+        if draft.problem:
+            self.skip(src, draft, draft.problem, where)
+            return
+        if not isinstance(name, str) or not name.strip():
+            self.skip(
+                src, draft, "tool has no name" if name in (None, "") else "tool name is not a string", where
+            )
+            return
+        params_where = where + draft.parameters_path
+        try:
+            raw = draft.parameters
+            if draft.defs and isinstance(raw, dict):
+                raw = resolve_refs(raw, draft.defs, where=params_where)
+            parameters = normalize_parameters(raw, where=params_where)
+        except InputError as exc:
+            self.skip(src, draft, exc.message, exc.where or params_where)
+            return
+        description = draft.description if isinstance(draft.description, str) else str(draft.description)
+        returns = self._returns(draft, where + draft.returns_path)
+
+        self._entries.append(
+            _Entry(
+                key=orjson.dumps(
+                    [draft.name_hint or name, description, parameters], option=orjson.OPT_SORT_KEYS
+                ),
+                name_hint=draft.name_hint or name,
+                original_name=name,
+                description=description,
+                parameters=parameters,
+                returns=returns,
+                file=src.display,
+                where=where,
+                provenance=Provenance(
+                    catalog=self._catalog_of(src.path),
+                    source_file=self._source_file(src.path),
+                    format=fmt,
+                    category=draft.category or self._default_category(src.path),
+                    source_id=draft.source_id or draft.where,
+                    attributes={k: v for k, v in draft.attributes.items() if v is not None} or None,
+                ),
+            )
+        )
+
+    def finish(self) -> LoadResult:
+        """Turn the entries into tools, merging repeats.
+
+        Entries with the same name, description and parameters are one tool. If they describe different return
+        values they stay separate tools (BFCL v3 vs v4 `ticket_get_login_status`); an entry without returns joins
+        the variant from its own category, else the first (τ-bench lists every tool twice, once without returns;
+        `calculate` is in both domains with different return texts). Decided over the whole catalog, so the result
+        does not depend on the order files are read in.
+        """
+        groups: dict[bytes, list[_Entry]] = {}
+        for e in self._entries:
+            groups.setdefault(e.key, []).append(e)
+        for entries in groups.values():
+            variants: list[_Entry] = []
+            for e in entries:
+                if e.returns is not None and not any(v.returns == e.returns for v in variants):
+                    variants.append(e)
+            if not variants:
+                variants = [entries[0]]
+            merged: dict[int, list[_Entry]] = {i: [] for i in range(len(variants))}
+            for e in entries:
+                if any(e is v for v in variants):
+                    continue
+                if e.returns is not None:
+                    idx = next(i for i, v in enumerate(variants) if v.returns == e.returns)
+                else:
+                    same = [
+                        i for i, v in enumerate(variants) if v.provenance.category == e.provenance.category
+                    ]
+                    idx = same[0] if same else 0
+                merged[idx].append(e)
+            for i, v in enumerate(variants):
+                self._make_tool(v, merged[i])
+        self._entries = []
+        return self.result
+
+    def _make_tool(self, entry: _Entry, repeats: list[_Entry]) -> None:
+        prov = entry.provenance
+        also = [
+            c
+            for c in dict.fromkeys(r.provenance.category for r in repeats)
+            if c is not None and c != prov.category
+        ]
+        if also:
+            prov = prov.model_copy(update={"attributes": {**(prov.attributes or {}), "also_in": also}})
+        try:
+            tool = Tool(
+                name=self.names.claim(entry.name_hint),
+                original_name=entry.original_name,
+                description=entry.description,
+                parameters=entry.parameters,
+                returns=entry.returns,
+                provenance=prov,
+            )
+        except ValueError as exc:  # pydantic: something a loader let through that the model refuses
+            if self.strict:
+                raise InputError(str(exc).splitlines()[0], where=entry.where) from exc
+            self.result.skipped.append(
+                Skipped(entry.file, prov.source_id, str(exc).splitlines()[0], entry.where)
+            )
+            return
+        self.result.tools.append(tool)
+        for r in repeats:
+            self.result.duplicates.append(Duplicate(r.file, r.provenance.source_id, tool.name))
+
+    def _returns(self, draft: ToolDraft, where: str) -> Returns | None:
+        rd: ReturnsDraft | None = draft.returns
+        if rd is None:
+            return None
+        schema: dict[str, Any] | None = None
+        if rd.schema is not None:
+            try:
+                raw = rd.schema
+                defs = rd.defs or draft.defs
+                if isinstance(raw, dict):
+                    raw = resolve_refs(raw, defs, where=where) if defs else resolve_refs(raw, where=where)
+                schema = normalize_schema(raw, where=where) or None
+            except InputError as exc:
+                # The tool itself is usable; only what it returns is unknown.
+                self.warn(f"return schema dropped: {exc.message}", exc.where or where)
+                schema = None
+        fields = [ReturnField(name=n, description=d, type=_type_label(t)) for n, d, t in rd.fields if n]
+        if not fields and schema:
+            fields = [
+                ReturnField(name=f.path, description=f.description, type=f.type)
+                for f in flatten_return_schema("", schema)
+            ]
+        description = rd.description or (str(schema.get("description", "")) if schema else "")
+        returns = Returns(description=description, schema=schema, fields=fields)
+        return None if returns.is_empty() else returns
+
+
+def _type_label(raw: str) -> str:
+    t, extra = map_type_name(raw) if raw else (None, {})
+    return schema_type_label({"type": t, **extra}) if t else "any"
+
+
+# ---- entry point ------------------------------------------------------------------------------------------------
+
+
+def _catalog_name(root: Path) -> str:
+    if root.is_dir():
+        return root.resolve().name
+    src_stem = SourceFile(root, str(root), None).stem
+    return src_stem
+
+
+def load_catalog(path: str | Path, fmt: str | None = None, strict: bool = False) -> LoadResult:
+    """Load every tool of a catalog file or directory. See the module docstring for what is skipped and why."""
+    root = Path(path)
+    if not root.exists():
+        raise InputError("no such file or directory", where=str(path))
+    if fmt is not None:
+        fmt = get_loader(fmt).FORMAT
+    units = catalog_units(root)
+    collection = root.is_dir() and units != [root]
+    builder = _Builder(root, _catalog_name(root), strict, collection)
+
+    if root.is_file():
+        src = parse_file(root, str(path))
+        if fmt is None:
+            det = detect(src.doc)
+            if det.fmt is None:
+                raise InputError(
+                    f"not a tool catalog: {det.reason} (use --format to force one of "
+                    f"{', '.join(sorted(LOADERS))})",
+                    where=src.display,
+                )
+            fmt = det.fmt
+        builder.add_file(src, fmt)
+        return builder.finish()
+
+    for f in iter_catalog_files(root):
+        src = parse_file(f)
+        if fmt is not None:
+            try:
+                builder.add_file(src, fmt)
+            except ShapeError as exc:
+                builder.result.ignored.append((src.display, f"not {fmt}: {exc.message}"))
+            continue
+        det: Detection = detect(src.doc)
+        if det.role != "catalog" or det.fmt is None:
+            reason = det.reason
+            if det.role == "tasks":
+                reason += "; load this file by name to use its inline tools"
+            builder.result.ignored.append((src.display, reason))
+            continue
+        builder.add_file(src, det.fmt)
+    return builder.finish()
