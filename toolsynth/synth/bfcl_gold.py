@@ -30,8 +30,12 @@ from toolsynth.synth.backends.bfcl import (
 )
 from toolsynth.synth.record import Dialog, DialogTurn
 
-Corruption = Literal["wrong_function", "wrong_type", "missing_required", "swapped_function"]
+Corruption = Literal["wrong_function", "wrong_type", "missing_required", "swapped_function", "wrong_value"]
+# The rule corruptions the format and execution layers must catch. The last two are harder, measured apart:
+# `swapped_function` calls another *offered* function with the same arguments (well-formed when the signatures
+# agree), `wrong_value` keeps the type but names something that does not exist (only execution can tell).
 CORRUPTIONS: tuple[Corruption, ...] = ("wrong_function", "wrong_type", "missing_required")
+EXTRA_CORRUPTIONS: tuple[Corruption, ...] = ("swapped_function", "wrong_value")
 
 # Said by the assistant on a turn whose ground truth is "no call": BFCL gives no text for it, and a turn needs a reply.
 NO_CALL_REPLY = "[BFCL ground truth: no function call in this turn]"
@@ -220,6 +224,8 @@ def corrupt(dialog: Dialog, rule: Corruption, rng: random.Random, foreign: list[
                 and not any(k in props and props[k].get("type") for k in c.arguments)
                 or rule == "missing_required"
                 and not any(r in c.arguments for r in params.get("required", []))
+                or rule == "wrong_value"
+                and not any(isinstance(v, str) for v in c.arguments.values())
             ):
                 continue
             candidates.append((mi, ci))
@@ -244,6 +250,9 @@ def corrupt(dialog: Dialog, rule: Corruption, rng: random.Random, foreign: list[
         keys = sorted(k for k in call.arguments if k in props and props[k].get("type"))
         key = rng.choice(keys)
         call.arguments[key] = _wrong_value(call.arguments[key], props[key])
+    elif rule == "wrong_value":
+        key = rng.choice(sorted(k for k, v in call.arguments.items() if isinstance(v, str)))
+        call.arguments[key] = f"no_such_{key}_{rng.randrange(10**6)}"
     elif rule == "missing_required":
         keys = sorted(r for r in params.get("required", []) if r in call.arguments)
         del call.arguments[rng.choice(keys)]
