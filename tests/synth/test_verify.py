@@ -202,3 +202,63 @@ def test_user_errors_exit_2_with_one_line(tmp_path: Path) -> None:
         timeout=60,
     )
     assert out.returncode == 2 and "unknown check 'vibes'" in out.stderr
+
+
+def test_semantic_layer_through_verify_counts_verdicts_and_unjudged(
+    tmp_path: Path, fs_defs: list[dict]
+) -> None:
+    import asyncio
+    from dataclasses import dataclass
+
+    from toolsynth.synth.verify import verify_dialogs
+
+    @dataclass
+    class Res:
+        ok: bool
+        data: dict[str, Any] | None
+        error: str | None = None
+
+    class Judge:
+        async def structured(
+            self, role: str, messages: list[dict[str, Any]], schema: dict[str, Any], **kw: Any
+        ):
+            text = messages[-1]["content"]
+            if "nowhere" in text:
+                return Res(False, None, "unparseable")  # a judge failure is recorded as not judged
+            return Res(
+                True, {"reason": "ok", "action_fits_request": "parents" not in text, "answer_grounded": True}
+            )
+
+    path = jsonl(
+        tmp_path / "oa.jsonl",
+        [
+            openai_record(fs_defs, '{"dir_name": "reports"}'),
+            openai_record(fs_defs, '{"dir_name": "reports", "parents": true}'),
+            openai_record(fs_defs, '{"dir_name": "reports"}', cd_folder="nowhere"),
+        ],
+    )
+    report = asyncio.run(
+        verify_dialogs(
+            read_dialogs(path), path=str(path), layers=["semantic"], gateway=Judge(), concurrency=2
+        )
+    )
+    sem = report.to_dict()["layers"]["semantic"]
+    assert (sem["turns_passed"], sem["turns_failed"], sem["turns_not_applicable"]) == (1, 1, 1)
+    assert report.failed == 1 and report.failing[0]["line"] == 2
+
+
+def test_broken_records_fail_without_stopping_the_file(tmp_path: Path, fs_defs: list[dict[str, Any]]) -> None:
+    no_name = openai_record(fs_defs, '{"dir_name": "reports"}')
+    no_name["messages"][2]["tool_calls"] = [{"id": "a", "type": "function", "function": {"arguments": "{}"}}]
+    bad_tool = openai_record(fs_defs, '{"dir_name": "reports"}')
+    bad_tool["tools"] = [
+        *fs_defs,
+        {"type": "function", "function": {"name": "x", "parameters": {"type": "string"}}},
+    ]
+    path = jsonl(
+        tmp_path / "oa.jsonl", [no_name, bad_tool, openai_record(fs_defs, '{"dir_name": "reports"}')]
+    )
+    code, rep = run_verify(str(path))
+    assert code == 1 and rep["records"] == 3 and rep["records_passed"] == 1
+    reasons = {f["line"]: f["failures"][0]["reason"] for f in rep["failing"]}
+    assert "function.name" in reasons[1] and "invalid tool definition" in reasons[2]

@@ -14,6 +14,7 @@ call arguments are not valid JSON is still read, and the format check reports it
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -288,10 +289,22 @@ def _link_tool_results(messages: list[Message]) -> None:
                 m.name = m.name or pending[0].name
 
 
+@dataclass
+class Unreadable:
+    """A record in a recognized format whose shape is broken (a call without a name, a tool without a schema...).
+    Verification reports it as a failing record instead of stopping the whole file."""
+
+    id: str
+    reason: str
+    record: dict[str, Any]
+
+
 def read_dialogs(
-    path: str | Path, fmt: DialogFormat | None = None
-) -> Iterator[tuple[int, DialogFormat, Dialog]]:
-    """Stream (line, format, Dialog) from any supported dialogs file."""
+    path: str | Path, fmt: DialogFormat | None = None, *, keep_going: bool = False
+) -> Iterator[tuple[int, DialogFormat, Dialog | Unreadable]]:
+    """Stream (line, format, Dialog) from any supported dialogs file. A line that is not JSON, or not a dialog in any
+    supported format, raises `InputError`; with `keep_going`, a dialog record that cannot be read yields
+    `Unreadable` instead of raising."""
     source = str(path)
     for lineno, rec in iter_jsonl(path):
         where = f"{source}:{lineno}"
@@ -309,10 +322,16 @@ def read_dialogs(
                 dialog = from_openai(rec, rid=rid, source=source, where=where)
             else:
                 dialog = from_sharegpt(rec, rid=rid, source=source, where=where)
-        except InputError:
-            raise
-        except (ValueError, TypeError, KeyError) as exc:
+        except InputError as exc:
+            if not keep_going:
+                raise
+            yield lineno, kind, Unreadable(rid, exc.message, rec)
+            continue
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             # pydantic's ValidationError is a ValueError: one line naming the record, not a traceback
-            msg = " ".join(str(exc).split())
-            raise InputError(f"cannot read this {kind} record: {msg[:300]}", where=where) from exc
+            msg = " ".join(str(exc).split())[:300]
+            if not keep_going:
+                raise InputError(f"cannot read this {kind} record: {msg}", where=where) from exc
+            yield lineno, kind, Unreadable(rid, f"cannot read this {kind} record: {msg}", rec)
+            continue
         yield lineno, kind, dialog

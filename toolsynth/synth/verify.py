@@ -21,7 +21,7 @@ from toolsynth.errors import InputError
 from toolsynth.plans.record import Plan
 from toolsynth.synth.backends.base import Backend, make_backend, normalize_spec
 from toolsynth.synth.checks import LAYERS, RULE_LAYERS, ToolIndex, check_dialog
-from toolsynth.synth.ingest import DialogFormat, read_dialogs
+from toolsynth.synth.ingest import DialogFormat, Unreadable, read_dialogs
 from toolsynth.synth.record import CheckResult, Dialog
 
 
@@ -171,6 +171,15 @@ class VerifyReport:
         }
 
 
+def unreadable_outcome(
+    line: int, fmt: DialogFormat, rid: str, reason: str, required: set[str]
+) -> RecordOutcome:
+    """A record that could not be read as a dialog fails the format layer (it could never be trained on as is)."""
+    empty = Dialog(id=rid, plan_id="", strategy="external", tools=[], messages=[], turns=[])
+    check = CheckResult(layer="format", turn=0, passed=False, reason=reason)
+    return RecordOutcome(line, fmt, empty, [check], required | {"format"})
+
+
 def reject_record(outcome: RecordOutcome) -> dict[str, Any]:
     """A `dialog_reject` record, the same shape synthesize writes: the dialog (with its checks), plus `failure`
     (the first failing required check) and where the record came from."""
@@ -225,7 +234,7 @@ def prepare(dialog: Dialog, catalog: ToolIndex | None) -> Dialog:
 
 
 async def verify_dialogs(
-    items: Iterable[tuple[int, DialogFormat, Dialog]],
+    items: Iterable[tuple[int, DialogFormat, Dialog | Unreadable]],
     *,
     path: str = "",
     tools: list[Tool] | None = None,
@@ -244,11 +253,18 @@ async def verify_dialogs(
     catalog = ToolIndex(tools) if tools else None
     chooser = BackendChooser(backend, tools or [])
 
-    async def one(line: int, fmt: DialogFormat, dialog: Dialog) -> RecordOutcome:
-        dialog = prepare(dialog, catalog)
+    async def one(line: int, fmt: DialogFormat, item: Dialog | Unreadable) -> RecordOutcome:
+        if isinstance(item, Unreadable):
+            return unreadable_outcome(line, fmt, item.id, item.reason, required_set)
+        dialog = prepare(item, catalog)
         if not dialog.tools:
             raise InputError("the dialog names no tools and no --tools were given", where=f"{path}:{line}")
-        idx = ToolIndex.for_dialog(dialog, catalog)
+        try:
+            idx = ToolIndex.for_dialog(dialog, catalog)
+        except InputError as exc:
+            return unreadable_outcome(
+                line, fmt, dialog.id, f"invalid tool definition: {exc.one_line()}", required_set
+            )
         be: Backend | None = None
         start_error: str | None = None
         if "execution" in layer_list:
@@ -279,7 +295,7 @@ async def verify_dialogs(
 
     sem = asyncio.Semaphore(max(1, concurrency))
 
-    async def bounded(item: tuple[int, DialogFormat, Dialog]) -> RecordOutcome:
+    async def bounded(item: tuple[int, DialogFormat, Dialog | Unreadable]) -> RecordOutcome:
         async with sem:
             return await one(*item)
 
@@ -332,7 +348,7 @@ def verify_file(
 
     async def main() -> VerifyReport:
         return await verify_dialogs(
-            read_dialogs(path, fmt),
+            read_dialogs(path, fmt, keep_going=True),
             path=str(path),
             tools=tools,
             backend=backend,
