@@ -261,4 +261,4 @@ def test_broken_records_fail_without_stopping_the_file(tmp_path: Path, fs_defs: 
     code, rep = run_verify(str(path))
     assert code == 1 and rep["records"] == 3 and rep["records_passed"] == 1
     reasons = {f["line"]: f["failures"][0]["reason"] for f in rep["failing"]}
-    assert "function.name" in reasons[1] and "invalid tool definition" in reasons[2]
+    assert "function.name" in reasons[1] and "parameters must have type object" in reasons[2]
