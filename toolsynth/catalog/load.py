@@ -179,10 +179,10 @@ class _Builder:
         except ValueError:
             return path.name
 
-    def _default_category(self, path: Path) -> str | None:
-        rel = self._rel(path)
-        parts = rel.parts[1:-1] if self.collection else rel.parts[:-1]
-        return parts[-1] if parts else None
+    @staticmethod
+    def _default_category(path: Path) -> str | None:
+        # The folder a file sits in is how collections mark domains (`tau-bench/retail/tools.openai.json`).
+        return path.resolve().parent.name or None
 
     # problems -------------------------------------------------------------------------------------------------
 
