@@ -256,3 +256,13 @@ def test_records_round_trip_through_the_model(shared_catalogs):
     for t in r.tools:
         rec = json.loads(json.dumps(t.to_record()))
         assert Tool.from_record(rec) == t
+
+
+def test_relative_paths_keep_catalog_and_source_names(shared_catalogs, monkeypatch):
+    monkeypatch.chdir(shared_catalogs / "bfcl")
+    r = load_catalog(".")
+    assert r.catalog == "bfcl" and len(r.tools) == 176
+    assert r.tools[0].provenance.source_file == "bfcl/multi_turn_func_doc/gorilla_file_system.json"
+    monkeypatch.chdir(shared_catalogs)
+    whole = load_catalog(".")
+    assert {t.provenance.catalog for t in whole.tools} >= {"bfcl", "toolbench"}

@@ -160,9 +160,10 @@ class _Builder:
     # provenance ------------------------------------------------------------------------------------------------
 
     def _rel(self, path: Path) -> Path:
-        base = self.root if self.root.is_dir() else self.root.parent
+        root = self.root.resolve()
+        base = root if root.is_dir() else root.parent
         try:
-            return path.relative_to(base)
+            return path.resolve().relative_to(base)
         except ValueError:
             return Path(path.name)
 
@@ -173,9 +174,8 @@ class _Builder:
 
     def _source_file(self, path: Path) -> str:
         # Relative to the folder above the catalog, so records read the same on every machine: `bfcl/x/y.json`.
-        base = self.root.parent
         try:
-            return path.relative_to(base).as_posix()
+            return path.resolve().relative_to(self.root.resolve().parent).as_posix()
         except ValueError:
             return path.name
 
