@@ -166,13 +166,6 @@ def normalize_schema(schema: Any, *, where: str) -> dict[str, Any]:
             # BFCL/OpenAPI sometimes put `required: true` on a property; the parent handles that.
         else:
             out[key] = value
-    # Pydantic's Optional[X] = anyOf[X, null]: keep the anyOf but surface the main type for embedding and display.
-    if "type" not in out and "anyOf" in out:
-        non_null = [
-            s.get("type") for s in out["anyOf"] if isinstance(s, dict) and s.get("type") not in (None, "null")
-        ]
-        if len(non_null) == 1 and isinstance(non_null[0], str):
-            out["type_hint"] = non_null[0]
     if "properties" in out and "type" not in out:
         out["type"] = "object"
     if out.get("type") == "object" and "required" in out and "properties" in out:
@@ -193,19 +186,21 @@ def normalize_parameters(schema: Any, *, where: str) -> dict[str, Any]:
         raise InputError(f"parameters must have type object, got {t!r}", where=where)
     norm["type"] = "object"
     norm.setdefault("properties", {})
-    norm.pop("type_hint", None)
     return norm
 
 
 def schema_type_label(schema: dict[str, Any]) -> str:
     """A short human type label: `string`, `array[string]`, `string|null`, `any`."""
-    t = schema.get("type") or schema.get("type_hint")
+    t = schema.get("type")
     if isinstance(t, list):
         return "|".join(t)
     if t == "array":
         items = schema.get("items") or {}
         inner = schema_type_label(items) if items else "any"
         return f"array[{inner}]"
-    if t is None and "anyOf" in schema:
-        return "|".join(schema_type_label(s) for s in schema["anyOf"] if isinstance(s, dict))
+    if t is None and isinstance(schema.get("anyOf"), list):
+        # pydantic's Optional[X] is anyOf[X, null]: label it by X, the part a caller actually supplies
+        labels = [schema_type_label(s) for s in schema["anyOf"] if isinstance(s, dict)]
+        non_null = [x for x in labels if x != "null"]
+        return "|".join(non_null or labels)
     return t or "any"
