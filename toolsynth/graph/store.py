@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from toolsynth.artifacts import read_artifact
+from toolsynth.artifacts import ArtifactWriter, read_artifact, write_manifest
 from toolsynth.catalog.model import Tool
 from toolsynth.errors import InputError
 
@@ -87,10 +87,66 @@ class ToolGraph:
                 category=tool.provenance.category,
             )
         for e in self.edges:
-            g.add_edge(e.source, e.target, kind=e.kind, score=e.score, weight=e.weight, directed=e.directed)
+            attrs = {
+                "kind": e.kind,
+                "score": e.score,
+                "weight": e.weight,
+                "directed": e.directed,
+                "reason": e.reason,
+            }
+            g.add_edge(e.source, e.target, **attrs)
             if not e.directed:
-                g.add_edge(e.target, e.source, kind=e.kind, score=e.score, weight=e.weight, directed=False)
+                g.add_edge(e.target, e.source, **attrs)
         return g
+
+
+def write_graph(
+    directory: str | Path,
+    graph: ToolGraph,
+    *,
+    command: str | None = None,
+    options: dict[str, Any] | None = None,
+    inputs: list[str | Path] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Path]:
+    """Write the graph directory: nodes and edges (atomic JSONL artifacts with manifests) and `graph.json`.
+
+    Each file appears under its final name only when complete, so an interrupted write leaves the previous graph
+    (if any) readable.
+    """
+    import networkx as nx
+    import orjson
+
+    d = Path(directory)
+    names = sorted(graph.tools)
+    with ArtifactWriter(d / NODES_FILE, "graph_node") as w:
+        for name in names:
+            w.write({"tool": graph.tools[name].to_record(), "label": graph.labels.get(name)})
+    with ArtifactWriter(d / EDGES_FILE, "graph_edge") as w:
+        for e in graph.edges:
+            w.write(e.to_record())
+    data = nx.node_link_data(graph.to_networkx(), edges="edges")
+    tmp = d / f".{NODE_LINK_FILE}.tmp"
+    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY))
+    tmp.replace(d / NODE_LINK_FILE)
+    kinds: dict[str, int] = {}
+    for e in graph.edges:
+        kinds[e.kind] = kinds.get(e.kind, 0) + 1
+    common = {"command": command, "options": options, "inputs": inputs or []}
+    write_manifest(
+        d / NODES_FILE,
+        kind="graph_node",
+        counts={"nodes": len(names), "labelled": len(graph.labels)},
+        **common,
+    )
+    write_manifest(
+        d / EDGES_FILE,
+        kind="graph_edge",
+        counts={"edges": len(graph.edges), **dict(sorted(kinds.items()))},
+        extra=extra,
+        **common,
+    )
+    return {"nodes": d / NODES_FILE, "edges": d / EDGES_FILE, "node_link": d / NODE_LINK_FILE}
 
 
 def load_graph(directory: str | Path) -> ToolGraph:
