@@ -1,0 +1,125 @@
+"""Run `sample-plans` end to end: sample, write `plans.jsonl` + `plans.rejects.jsonl` + the manifest, summarise."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+from toolsynth.artifacts import ArtifactWriter, write_manifest
+from toolsynth.console import log, progress
+from toolsynth.graph.store import ToolGraph
+from toolsynth.llm.config import LLMConfig
+from toolsynth.plans.config import PlansConfig
+from toolsynth.plans.sample import Outcome, PlanSampler, ToolflowJob
+from toolsynth.plans.stats import PlanStats
+
+
+def rejects_path(output: Path) -> Path:
+    """`plans.jsonl` → `plans.rejects.jsonl`."""
+    return output.with_name(f"{output.stem}.rejects{output.suffix or '.jsonl'}")
+
+
+def make_stats(sampler: PlanSampler) -> PlanStats:
+    cfg = sampler.config
+    rates = (
+        {"parallel": cfg.magnet.merge_rate, "nested": cfg.magnet.insert_rate}
+        if sampler.strategy == "magnet"
+        else {}
+    )
+    return PlanStats(
+        catalog=sorted(sampler.graph.tools), targets=cfg.targets(sampler.strategy), rate_targets=rates
+    )
+
+
+def make_gateway(llm: LLMConfig, cache_base: Path) -> Any:
+    from toolsynth.llm.gateway import Gateway
+
+    cache_dir = None
+    if llm.cache:
+        cd = Path(llm.cache_dir)
+        cache_dir = cd if cd.is_absolute() else cache_base / cd
+    return Gateway(llm, stage="plans", cache_dir=cache_dir)
+
+
+def toolflow_outcomes(
+    sampler: PlanSampler, gateway: Any, concurrency: int, on_done: Any = None
+) -> list[Outcome]:
+    cfg = sampler.config
+    overrides: dict[str, Any] = {}
+    if cfg.toolflow.temperature is not None:
+        overrides["temperature"] = cfg.toolflow.temperature
+
+    async def ask(job: ToolflowJob) -> tuple[bool, dict[str, Any] | None, str | None, str | None]:
+        res = await gateway.structured(
+            cfg.planner_role, job.messages, job.schema, name="dialog_plan", **overrides
+        )
+        return bool(res.ok), res.data, res.error, res.raw
+
+    return asyncio.run(sampler.toolflow_plans(ask, concurrency, on_done))
+
+
+def write_outcomes(outcomes: Iterable[Outcome], output: Path, stats: PlanStats, on_write: Any = None) -> None:
+    with (
+        ArtifactWriter(output, "plan") as plans,
+        ArtifactWriter(rejects_path(output), "plan_reject") as rejects,
+    ):
+        for out in outcomes:
+            if out.record is not None:
+                plans.write(out.record)
+                stats.add(out.record)
+            elif out.reject is not None:
+                rejects.write(out.reject)
+                stats.add_reject(out.reject["reason"])
+            if on_write is not None:
+                on_write(out)
+
+
+def run_sample_plans(
+    graph: ToolGraph,
+    cfg: PlansConfig,
+    *,
+    strategy: Literal["toolflow", "magnet"],
+    seed: int,
+    output: Path,
+    llm: LLMConfig | None = None,
+    cache_base: Path | None = None,
+    gateway: Any = None,
+    inputs: list[Path] | None = None,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Sample `cfg.n` plans and write them; returns the summary (also stored in the manifest)."""
+    sampler = PlanSampler(graph, cfg, strategy=strategy, seed=seed)
+    stats = make_stats(sampler)
+    llm = llm or LLMConfig()
+    usage: dict[str, Any] = {}
+    with progress(f"sample-plans ({strategy})", total=sampler.n) as bar:
+        if strategy == "magnet":
+            write_outcomes(sampler.magnet_plans(), output, stats, on_write=lambda _o: bar.advance(1))
+        else:
+            gw = gateway if gateway is not None else make_gateway(llm, cache_base or Path.cwd())
+            outcomes = toolflow_outcomes(sampler, gw, llm.concurrency, on_done=lambda _o: bar.advance(1))
+            write_outcomes(outcomes, output, stats)
+            usage = gw.usage_summary()
+    summary = stats.summary()
+    summary["value_sources"] = dict(sampler.value_sources)
+    summary["walks"] = dict(sampler.walk_stats)
+    if summary["rejects"]:
+        log.warning("%d of %d plans rejected (see %s)", summary["rejects"], sampler.n, rejects_path(output))
+    write_manifest(
+        output,
+        kind="plan",
+        counts={"plans": summary["plans"], "rejects": summary["rejects"]},
+        options=options or {"strategy": strategy, "seed": seed, "n": sampler.n},
+        inputs=inputs or [],
+        extra={"config": cfg.model_dump(mode="json"), "usage": usage, "stats": summary},
+    )
+    return {
+        "output": str(output),
+        "rejects_file": str(rejects_path(output)),
+        "strategy": strategy,
+        "seed": seed,
+        "usage": usage,
+        "stats": summary,
+    }

@@ -1,0 +1,179 @@
+"""ToolFlow planned generation (Wang et al., 2025, §2): before any dialog text, a planner model writes the dialog
+plan for the sampled tool subset: the user's overall goal and, per turn, the intent, whether it needs tools and which,
+and chit-chat turns, so that the conversation is natural and coherent.
+
+The answer is structured output validated against `plan_schema` by the gateway (with its retries); what the schema
+cannot say (a tool turn must name tools, tools must exist) is checked here, and a failing plan becomes a reject with
+its reason. The hard-case operations (split, missing function, distractors) are then applied exactly as for MAGNET.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from toolsynth.catalog.model import Tool
+from toolsynth.plans.skeleton import SCall, Skeleton, SOp, STurn, dependency_fields, summary
+from toolsynth.plans.values import accept_llm_values
+from toolsynth.plans.walk import WalkIndex
+
+SYSTEM_PROMPT = (
+    "You plan realistic multi-turn conversations between a user and an AI assistant that can call tools. "
+    "You write the plan only, not the dialog: the user's overall goal and, for each user turn, what the user "
+    "wants. A turn of kind `tool` needs one or more of the given tools (list them in the order they are called; "
+    "put a tool after the one whose output it needs); a turn of kind `chat` is small talk or a question the "
+    "assistant answers without tools. Make the turns follow from each other like a real conversation toward the "
+    "goal. Give concrete, specific argument values under `arguments` (tool name → {parameter: value}). "
+    "Answer with JSON only."
+)
+
+_CATEGORY_NOTES = {
+    "miss_param": (
+        'Mark exactly one tool turn with "clarify": true: in it the user forgets to give a required detail '
+        "and only gives it after the assistant asks."
+    ),
+}
+
+
+def plan_schema(tools: list[Tool], turns: tuple[int, int]) -> dict[str, Any]:
+    names = [t.name for t in tools]
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["goal", "turns"],
+        "properties": {
+            "goal": {"type": "string", "minLength": 1, "description": "the user's overall goal"},
+            "turns": {
+                "type": "array",
+                "minItems": turns[0],
+                "maxItems": turns[1],
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["intent", "kind", "tools"],
+                    "properties": {
+                        "intent": {"type": "string", "minLength": 1},
+                        "kind": {"type": "string", "enum": ["tool", "chat"]},
+                        "tools": {
+                            "type": "array",
+                            "maxItems": 3,
+                            "items": {"type": "string", "enum": names},
+                        },
+                        "arguments": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {n: {"type": "object"} for n in names},
+                        },
+                        "clarify": {"type": "boolean"},
+                    },
+                },
+            },
+        },
+    }
+
+
+def _tool_line(tool: Tool) -> str:
+    req = set(tool.required)
+    params = ", ".join(
+        f"{p}{'' if p in req else '?'}: {(s or {}).get('type', 'any') if isinstance(s, dict) else 'any'}"
+        for p, s in tool.properties.items()
+    )
+    outs = ", ".join(f.path for f in tool.return_fields()[:6])
+    line = f"- {tool.name}({params}): {summary(tool)}"
+    return f"{line} → returns {outs}" if outs else line
+
+
+def plan_messages(
+    tools: list[Tool],
+    *,
+    category: str,
+    turns: tuple[int, int],
+    chat_turns: tuple[int, int],
+    state: dict[str, Any] | None = None,
+) -> list[dict[str, str]]:
+    lines = [
+        "Tools the assistant can use:",
+        *(_tool_line(t) for t in tools),
+        "",
+        f"Write a plan with {turns[0]} to {turns[1]} turns, of which {chat_turns[0]} to {chat_turns[1]} are chat "
+        "turns. Use every tool at least once.",
+    ]
+    if category in _CATEGORY_NOTES:
+        lines.append(_CATEGORY_NOTES[category])
+    if state:
+        blob = orjson.dumps(state, option=orjson.OPT_SORT_KEYS).decode()
+        lines.append(
+            "The tools run on this backend state; take argument values (names, ids, files) from it: "
+            + (blob if len(blob) <= 1500 else blob[:1500] + " ...")
+        )
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n".join(lines)}]
+
+
+def skeleton_from_answer(
+    data: dict[str, Any], subset: list[str], index: WalkIndex
+) -> tuple[Skeleton | None, str, int | None]:
+    """The planner's answer as a skeleton, or (None, reason, None). Also returns the turn the planner marked as
+    a clarification, for the split operation of miss_param plans."""
+    tools = index.graph.tools
+    allowed = set(subset)
+    raw_turns = data.get("turns")
+    if not isinstance(raw_turns, list) or not raw_turns:
+        return None, "plan has no turns", None
+    turns: list[STurn] = []
+    ops: list[SOp] = []
+    clarify: int | None = None
+    for i, rt in enumerate(raw_turns):
+        if not isinstance(rt, dict):
+            return None, f"turn {i} is not an object", None
+        intent = str(rt.get("intent") or "").strip()
+        kind = rt.get("kind")
+        if kind == "chat":
+            turns.append(STurn("chat", intent=intent))
+            continue
+        names = list(dict.fromkeys(str(n) for n in rt.get("tools") or []))
+        unknown = [n for n in names if n not in allowed]
+        if unknown:
+            return None, f"turn {i} names tools outside the sampled subset: {unknown}", None
+        if not names:
+            return None, f"turn {i} needs tools but names none", None
+        args = rt.get("arguments") if isinstance(rt.get("arguments"), dict) else {}
+        calls = [SCall(n, given=accept_llm_values(tools[n], args.get(n))) for n in names]
+        turn = STurn("call", calls=calls, intent=intent)
+        ops.extend(_link(turn, index))
+        turns.append(turn)
+        if rt.get("clarify") and clarify is None:
+            clarify = len(turns) - 1
+    if not any(t.kind == "call" for t in turns):
+        return None, "plan has no tool turn", None
+    used = [c.tool for t in turns for c in t.calls]
+    order = [n for n in subset if n in used]
+    skel = Skeleton(turns=turns, tools=order, ops=ops, goal=str(data.get("goal") or "").strip())
+    return skel, "", clarify
+
+
+def _link(turn: STurn, index: WalkIndex) -> list[SOp]:
+    """Calls the planner put in one turn: a later call fed by an earlier one over a return→param edge is nested
+    (dependency recorded); calls with no such link are parallel."""
+    tools = index.graph.tools
+    ops: list[SOp] = []
+    for j, consumer in enumerate(turn.calls):
+        for producer in turn.calls[:j]:
+            edge = next(
+                (e for e in index.producers.get(consumer.tool, ()) if e.source == producer.tool), None
+            )
+            if edge is None:
+                continue
+            df = dependency_fields(edge.reason, tools[producer.tool], tools[consumer.tool])
+            if df is None or df[0] in consumer.dep_args():
+                continue
+            consumer.deps.append((df[0], producer, df[1]))
+            consumer.given.pop(df[0], None)
+            detail = {"producer": producer.tool, "consumer": consumer.tool, "arg": df[0], "field": df[1]}
+            ops.append(SOp("insert", turn, {**detail, "by": "planner"}))
+            break
+    if sum(1 for c in turn.calls if not c.deps) > 1:
+        ops.append(
+            SOp("merge", turn, {"mode": "planner", "tools": [c.tool for c in turn.calls], "by": "planner"})
+        )
+    return ops
