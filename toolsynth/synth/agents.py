@@ -38,6 +38,7 @@ class UsageTally:
     rule_user_messages: int = 0
 
     def add(self, role: str, result: Any) -> None:
+        """Count one gateway answer (ChatResult or StructuredResult) against `role`."""
         self.calls[role] = self.calls.get(role, 0) + 1
         usage = getattr(result, "usage", None)
         if usage is not None:
@@ -263,6 +264,8 @@ class Utterance:
 
 
 class UserAgent:
+    """`usage` (optional) counts the messages written by rule; tokens are counted by the caller's gateway."""
+
     def __init__(self, gateway: Any, config: SynthConfig, usage: UsageTally | None = None) -> None:
         self.gw = gateway
         self.cfg = config
@@ -304,8 +307,6 @@ class UserAgent:
         for k in range(self.cfg.user_retries + 1):
             messages = self.prompt(plan, turn, history, feedback)
             res = await self.gw.chat(self.role, messages, seed=_seed(plan, turn.index, attempt, k))
-            if self.usage is not None:
-                self.usage.add(self.role, res)
             text = clean_utterance(res.content)
             problem = check_user_text(text, names, withheld)
             if problem is None:
@@ -334,8 +335,6 @@ class UserAgent:
         messages = [{"role": "system", "content": USER_SYSTEM}, {"role": "user", "content": content}]
         for k in range(self.cfg.user_retries + 1):
             res = await self.gw.chat(self.role, messages, seed=_seed(plan, turn.index, attempt, 100 + k))
-            if self.usage is not None:
-                self.usage.add(self.role, res)
             text = clean_utterance(res.content)
             problem = check_user_text(text, names, withheld)
             if problem is None and ends_early(text):
@@ -413,8 +412,9 @@ def rule_utterance(plan: Plan, turn: PlanTurn) -> str:
         sketch = signature_sketch(plan, turn, withheld)
         intent = f"I need this done: {sketch[0].lower() + sketch[1:]}" if sketch else "I need some help."
     facts = known_facts(plan, turn)
-    text = intent.rstrip(".") + ". " + _facts_sentence(facts)
-    return text.strip()
+    if intent[-1:] not in ".?!":
+        intent += "."
+    return f"{intent} {_facts_sentence(facts)}".strip()
 
 
 def _seed(plan: Plan, turn: int, attempt: int, k: int) -> int:
@@ -495,11 +495,10 @@ def system_with_hint(system: str, hint: str | None) -> str:
 
 
 class AssistantAgent:
-    def __init__(self, gateway: Any, config: SynthConfig, usage: UsageTally | None = None) -> None:
+    def __init__(self, gateway: Any, config: SynthConfig) -> None:
         self.gw = gateway
         self.cfg = config
         self.role = config.roles.get("assistant", "assistant")
-        self.usage = usage
 
     def request(self, messages: list[Message], hint: str | None) -> list[dict]:
         """The request messages: the hint goes into the system message of this request only, so the exported
@@ -514,7 +513,4 @@ class AssistantAgent:
         kwargs: dict[str, Any] = {}
         if seed is not None:
             kwargs["seed"] = seed
-        res = await self.gw.chat(self.role, self.request(messages, hint), tools=tools or None, **kwargs)
-        if self.usage is not None:
-            self.usage.add(self.role, res)
-        return res
+        return await self.gw.chat(self.role, self.request(messages, hint), tools=tools or None, **kwargs)

@@ -110,7 +110,6 @@ class SimulatedBackend(Backend):
         self.history_limit = history_limit
         self.seed = seed
         self.history: list[dict[str, Any]] = []
-        self.results: list[Any] = []  # gateway results, for the caller's accounting
         self.attempt = 0
 
     @classmethod
@@ -173,7 +172,6 @@ class SimulatedBackend(Backend):
         res = await self.gw.structured(
             self.role, self.prompt(tool, call, schema), gen, name=f"{tool.name}_result"[:64], **kwargs
         )
-        self.results.append(res)
         if not res.ok or res.data is None:
             return ExecResult(
                 ok=False,

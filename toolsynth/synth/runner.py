@@ -1,0 +1,571 @@
+"""The per-plan dialog loop and the run over a plans file (concurrency, progress, resume).
+
+One plan → one dialog. Per plan turn: the user agent speaks, the assistant agent acts (tool calls are executed on the
+plan's real backend when it has the tool, else by the tool agent), the assistant acts again on the results, until it
+answers in text or the step budget is spent. The turn is then verified; a turn that fails a required check is rolled
+back (messages and backend state) and generated again, at most `max_regenerations` times, with the failure fed back
+to the assistant as part of its hint. A dialog whose turn still fails is rejected with that check and turn.
+
+Resume: every finished dialog (accepted or rejected) is one flushed line of a journal; a rerun skips the plans whose
+dialog is already there, so a kill at any point loses at most the dialogs in flight and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolsynth.artifacts import JournalWriter, partial_path, read_artifact, write_artifact
+from toolsynth.catalog.model import Tool
+from toolsynth.console import log
+from toolsynth.errors import LLMError, ToolsynthError
+from toolsynth.messages import Message, ToolCall
+from toolsynth.plans.record import Plan, PlanTurn
+from toolsynth.synth.agents import AssistantAgent, UsageTally, UserAgent, render_hint
+from toolsynth.synth.backends.base import Backend, ExecResult, make_backend
+from toolsynth.synth.backends.simulated import SimulatedBackend
+from toolsynth.synth.config import SynthConfig
+from toolsynth.synth.record import CheckResult, Dialog, DialogTurn
+
+LAYERS = ("format", "execution", "semantic", "adherence")
+
+
+def dialog_id(plan: Plan) -> str:
+    """One dialog per plan, named after it, so a rerun recognizes what it already made."""
+    pid = plan.id or plan.compute_id()
+    tail = pid.split("-", 1)[1] if pid.startswith("plan-") else hashlib.sha256(pid.encode()).hexdigest()[:16]
+    return f"dialog-{tail}"
+
+
+def rejects_path(out: str | Path) -> Path:
+    """`dialogs.jsonl` → `dialogs.rejects.jsonl`."""
+    out = Path(out)
+    name = out.name
+    stem = name[: -len(".jsonl")] if name.endswith(".jsonl") else name
+    return out.with_name(f"{stem}.rejects.jsonl")
+
+
+# ---- one turn's realization, as the checks see it ----------------------------------------------------------------
+
+
+@dataclass
+class TurnOutcome:
+    """Everything a verification layer may need about one realized turn."""
+
+    plan: Plan
+    plan_turn: PlanTurn
+    turn: DialogTurn
+    messages: list[Message]  # the whole dialog so far; the turn is messages[turn.start:turn.end]
+    offered: dict[str, Tool]
+    results: dict[str, ExecResult]  # tool_call_id → result
+    user_source: str | None = None  # "model" / "rule" / None when the turn has no user message
+
+    @property
+    def turn_messages(self) -> list[Message]:
+        return self.messages[self.turn.start : self.turn.end]
+
+    @property
+    def calls(self) -> list[ToolCall]:
+        return [c for m in self.turn_messages if m.role == "assistant" for c in m.tool_calls]
+
+
+Checker = Callable[
+    [TurnOutcome, Any, SynthConfig], Any
+]  # async (outcome, gateway, config) -> list[CheckResult]
+
+
+def _unfinished(outcome: TurnOutcome) -> CheckResult | None:
+    """A turn whose last message is a tool result: the assistant never answered (its step budget ran out). No layer
+    of `checks` sees this (the judge counts a missing reply as grounded), yet the turn is unusable as it stands."""
+    msgs = outcome.turn_messages
+    if msgs and msgs[-1].role == "tool":
+        return CheckResult(
+            layer="adherence",
+            turn=outcome.turn.index,
+            passed=False,
+            reason="the assistant never answered after its tool calls (step budget spent)",
+        )
+    return None
+
+
+async def default_checker(outcome: TurnOutcome, gateway: Any, config: SynthConfig) -> list[CheckResult]:
+    """APIGen's layers plus plan adherence (`toolsynth.synth.checks`) on a turn just generated. Execution uses the
+    results the turn already got (the real backend ran them while generating); the LLM judge is skipped when a
+    required rule layer already failed, since that turn is regenerated or rejected whatever the judge says."""
+    from toolsynth.synth import checks
+
+    wanted = set(config.checks) | set(config.required_checks)
+    required = set(config.required_checks)
+    view = checks.TurnView(
+        index=outcome.turn.index,
+        messages=outcome.turn_messages,
+        offered=list(outcome.offered),
+        expected=outcome.turn.expected,
+    )
+    tools = checks.ToolIndex(outcome.plan.tool(n) for n in outcome.plan.tool_defs)
+    out: list[CheckResult] = []
+    if "format" in wanted:
+        out.append(checks.check_format(view, tools))
+    if "execution" in wanted:
+        out.append(checks.check_execution(view, tools, None, outcome.results))
+    if "adherence" in wanted:
+        unfinished = _unfinished(outcome)
+        out.append(unfinished or checks.check_adherence(view, outcome.plan_turn.expected))
+    failed_rule = any(c.passed is False and c.layer in required for c in out)
+    if "semantic" in wanted and not failed_rule:
+        history = outcome.messages[: outcome.turn.start]
+        out.append(
+            await checks.check_semantic(
+                view, history, tools, gateway, role=config.roles.get("judge", "judge")
+            )
+        )
+    order = {layer: i for i, layer in enumerate(LAYERS)}
+    return sorted(out, key=lambda c: order[c.layer])
+
+
+# ---- one dialog --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DialogOutcome:
+    dialog: Dialog
+    accepted: bool
+    failure: CheckResult | None = None
+    error: str | None = None
+
+    def reject_record(self) -> dict[str, Any]:
+        rec = self.dialog.to_record()
+        f = self.failure
+        rec["failure"] = (
+            {"layer": f.layer, "turn": f.turn, "reason": f.reason}
+            if f is not None
+            else {"layer": None, "turn": None, "reason": self.error or "unknown"}
+        )
+        return rec
+
+
+class TalliedGateway:
+    """The run's gateway as one dialog sees it: same calls, plus the dialog's own token/cost tally."""
+
+    def __init__(self, gateway: Any, tally: UsageTally) -> None:
+        self._gw = gateway
+        self.tally = tally
+
+    async def chat(self, role: str, messages: list[Any], tools: list[Any] | None = None, **kw: Any) -> Any:
+        res = await self._gw.chat(role, messages, tools=tools, **kw)
+        self.tally.add(role, res)
+        return res
+
+    async def structured(self, role: str, messages: list[Any], schema: dict[str, Any], **kw: Any) -> Any:
+        res = await self._gw.structured(role, messages, schema, **kw)
+        self.tally.add(role, res)
+        return res
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gw, name)
+
+
+@dataclass
+class SynthContext:
+    gateway: Any
+    config: SynthConfig
+    models: dict[str, str] = field(default_factory=dict)
+    checker: Checker = default_checker
+
+
+class DialogBuilder:
+    """Realizes one plan. Holds the dialog's messages, backends and accounting."""
+
+    def __init__(self, plan: Plan, ctx: SynthContext) -> None:
+        self.plan = plan
+        self.ctx = ctx
+        self.cfg = ctx.config
+        self.usage = UsageTally()
+        self.gw = TalliedGateway(ctx.gateway, self.usage)
+        self.user = UserAgent(self.gw, self.cfg, self.usage)
+        self.assistant = AssistantAgent(self.gw, self.cfg)
+        self.tools: dict[str, Tool] = {name: plan.tool(name) for name in plan.tool_defs}
+        self.messages: list[Message] = [Message(role="system", content=self.cfg.system_prompt)]
+        self.turns: list[DialogTurn] = []
+        self.checks: list[CheckResult] = []
+        self.real: Backend | None = None
+        self.sim: SimulatedBackend | None = None
+        self.n_calls = 0
+        self.required = set(self.cfg.required_checks)
+
+    # -- backends --
+
+    def _make_backends(self) -> None:
+        self.real = make_backend(self.plan.backend, list(self.tools.values()))
+        rest = [t for n, t in self.tools.items() if self.real is None or not self.real.handles(n)]
+        if rest and self.cfg.simulate_missing:
+            self.sim = SimulatedBackend(
+                rest,
+                self.gw,
+                role=self.cfg.roles.get("tool", "tool"),
+                history_limit=self.cfg.history_window * 2,
+                seed=self.plan.seed,
+            )
+
+    def backend_label(self) -> str:
+        parts = []
+        if self.real is not None:
+            parts.append(self.real.name)
+        if self.sim is not None and self.sim.history:
+            parts.append(self.sim.name)
+        return "+".join(parts) or ("simulated" if self.sim is not None else "none")
+
+    async def execute(self, call: ToolCall, offered: dict[str, Tool]) -> ExecResult:
+        if call.name not in offered:
+            # Never run a tool the assistant was not offered (a miss_func turn's withheld tool would change state).
+            return ExecResult(ok=False, error=f"tool {call.name!r} is not available", source="rejected")
+        if self.real is not None and self.real.handles(call.name):
+            return await self.real.aexecute(call)
+        if self.sim is not None and self.sim.handles(call.name):
+            return await self.sim.aexecute(call)
+        return ExecResult(ok=False, error=f"no backend can run {call.name!r}", source="rejected")
+
+    # -- turns --
+
+    def _checkpoint(self) -> tuple[Any, Any]:
+        return (
+            self.real.checkpoint() if self.real is not None else None,
+            self.sim.checkpoint() if self.sim is not None else None,
+        )
+
+    def _restore(self, token: tuple[Any, Any]) -> None:
+        if self.real is not None:
+            self.real.restore(token[0])
+        if self.sim is not None:
+            self.sim.restore(token[1])
+
+    def _offered(self, turn: PlanTurn) -> dict[str, Tool]:
+        return {n: self.tools[n] for n in turn.offered_tools if n in self.tools}
+
+    def _new_call_id(self) -> str:
+        self.n_calls += 1
+        return f"call_{self.n_calls}"
+
+    async def realize_turn(
+        self, turn: PlanTurn, attempt: int, feedback: str
+    ) -> tuple[DialogTurn, dict[str, ExecResult], str | None]:
+        start = len(self.messages)
+        offered = self._offered(turn)
+        tool_defs = [t.to_openai() for t in offered.values()]
+        user_source: str | None = None
+        if turn.intent.strip() or turn.user_provides or turn.index == 0:
+            utt = await self.user.speak(self.plan, turn, self.messages, attempt=attempt)
+            self.messages.append(Message(role="user", content=utt.text))
+            user_source = utt.source
+        results: dict[str, ExecResult] = {}
+        done: list[ToolCall] = []
+        first_hint: str | None = None
+        followups = 0
+        for step in range(self.cfg.max_steps):
+            hint = render_hint(self.plan, turn, done, feedback if step == 0 else "")
+            first_hint = first_hint or hint
+            res = await self.assistant.act(
+                self.messages, tool_defs, hint, seed=_seed(self.plan, turn.index, attempt, step)
+            )
+            calls = [
+                ToolCall(id=self._new_call_id(), name=c.name, arguments=c.arguments) for c in res.tool_calls
+            ]
+            content = res.content if (res.content or "").strip() else None
+            self.messages.append(Message(role="assistant", content=content, tool_calls=calls))
+            if not calls:
+                if (
+                    turn.expected.kind == "call"
+                    and not done
+                    and followups < self.cfg.max_followups
+                    and (content or "").rstrip().endswith("?")
+                ):
+                    # The assistant asked before acting: the user answers, and the turn goes on.
+                    followups += 1
+                    utt = await self.user.follow_up(self.plan, turn, self.messages, attempt=attempt)
+                    self.messages.append(Message(role="user", content=utt.text))
+                    continue
+                break
+            for call in calls:
+                r = await self.execute(call, offered)
+                results[call.id] = r
+                self.messages.append(
+                    Message(role="tool", content=r.content(), tool_call_id=call.id, name=call.name)
+                )
+            done.extend(calls)
+        dturn = DialogTurn(
+            index=turn.index,
+            start=start,
+            end=len(self.messages),
+            offered_tools=list(offered),
+            expected=turn.expected.kind,
+            hint=first_hint,
+            attempts=attempt + 1,
+        )
+        return dturn, results, user_source
+
+    async def run(self) -> DialogOutcome:
+        try:
+            self._make_backends()
+        except ToolsynthError as exc:
+            return DialogOutcome(self._dialog(), False, error=f"backend: {exc.one_line()}")
+        for turn in sorted(self.plan.turns, key=lambda t: t.index):
+            token = self._checkpoint()
+            start = len(self.messages)
+            n_calls = self.n_calls
+            feedback = ""
+            failure: CheckResult | None = None
+            for attempt in range(self.cfg.max_regenerations + 1):
+                if attempt:
+                    del self.messages[start:]
+                    self.n_calls = n_calls
+                    self._restore(token)
+                dturn, results, user_source = await self.realize_turn(turn, attempt, feedback)
+                outcome = TurnOutcome(
+                    self.plan, turn, dturn, self.messages, self._offered(turn), results, user_source
+                )
+                checks = list(await self.ctx.checker(outcome, self.gw, self.cfg))
+                failure = next((c for c in checks if c.layer in self.required and c.passed is False), None)
+                if failure is None or attempt == self.cfg.max_regenerations:
+                    self.turns.append(dturn)
+                    self.checks.extend(checks)
+                    break
+                feedback = f"{failure.layer} check: {failure.reason}"
+            if failure is not None:
+                return DialogOutcome(self._dialog(), False, failure=failure)
+        return DialogOutcome(self._dialog(), True)
+
+    def _dialog(self) -> Dialog:
+        offered: dict[str, Tool] = {}
+        for t in self.turns:
+            for n in t.offered_tools:
+                offered.setdefault(n, self.tools[n])
+        if not self.turns:
+            for pt in self.plan.turns:
+                for n in pt.offered_tools:
+                    if n in self.tools:
+                        offered.setdefault(n, self.tools[n])
+        return Dialog(
+            id=dialog_id(self.plan),
+            plan_id=self.plan.id or self.plan.compute_id(),
+            strategy=self.plan.strategy,
+            category=self.plan.category,
+            parallel=self.plan.parallel,
+            nested=self.plan.nested,
+            tools=[t.to_openai() for t in offered.values()],
+            system=self.cfg.system_prompt,
+            messages=self.messages,
+            turns=self.turns,
+            checks=self.checks,
+            models=dict(self.ctx.models),
+            usage=self.usage.to_record(),
+            backend=self.backend_label(),
+            backend_spec=self.plan.backend,
+        )
+
+
+def _seed(plan: Plan, turn: int, attempt: int, step: int) -> int:
+    return (plan.seed * 7919 + turn * 131 + attempt * 31 + step) % (2**31)
+
+
+async def synthesize_dialog(plan: Plan, ctx: SynthContext) -> DialogOutcome:
+    return await DialogBuilder(plan, ctx).run()
+
+
+# ---- a run over many plans ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunSummary:
+    plans: int = 0
+    skipped: int = 0  # already in the journal from an earlier (killed) run
+    accepted: int = 0
+    rejected: int = 0
+    written: int = 0
+    rejects_written: int = 0
+    check_counts: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {layer: {"passed": 0, "failed": 0, "n/a": 0} for layer in LAYERS}
+    )
+    first_failures: dict[str, int] = field(default_factory=dict)
+    rule_user_messages: int = 0
+    regenerated_turns: int = 0
+    turns: int = 0
+    cost: float = 0.0
+    finished: bool = False
+
+    def add(self, out: DialogOutcome) -> None:
+        d = out.dialog
+        if out.accepted:
+            self.accepted += 1
+        else:
+            self.rejected += 1
+            key = out.failure.layer if out.failure is not None else "error"
+            self.first_failures[key] = self.first_failures.get(key, 0) + 1
+        for c in d.checks:
+            k = "passed" if c.passed else ("n/a" if c.passed is None else "failed")
+            self.check_counts.setdefault(c.layer, {"passed": 0, "failed": 0, "n/a": 0})[k] += 1
+        self.rule_user_messages += int(d.usage.get("rule_user_messages", 0))
+        self.regenerated_turns += sum(1 for t in d.turns if t.attempts > 1)
+        self.turns += len(d.turns)
+        self.cost += float(d.usage.get("cost", 0.0))
+
+    def acceptance(self) -> dict[str, float | None]:
+        """Per layer: the share of checked turns that passed (n/a turns left out)."""
+        out: dict[str, float | None] = {}
+        for layer, c in self.check_counts.items():
+            n = c["passed"] + c["failed"]
+            out[layer] = round(c["passed"] / n, 4) if n else None
+        return out
+
+    def to_record(self) -> dict[str, Any]:
+        done = self.accepted + self.rejected
+        return {
+            "plans": self.plans,
+            "resumed_from_journal": self.skipped,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "acceptance_rate": round(self.accepted / done, 4) if done else None,
+            "dialogs_written": self.written,
+            "rejects_written": self.rejects_written,
+            "turns": self.turns,
+            "regenerated_turns": self.regenerated_turns,
+            "rule_user_messages": self.rule_user_messages,
+            "checks": self.check_counts,
+            "check_pass_rate": self.acceptance(),
+            "first_failure": dict(sorted(self.first_failures.items())),
+            "cost": round(self.cost, 6),
+            "finished": self.finished,
+        }
+
+
+def _promote(journal: JournalWriter, keep: set[str]) -> int:
+    """Journal → final artifact: only this run's plans, each once, sorted by id (deterministic whatever order the
+    concurrent dialogs finished in)."""
+    journal.close()
+    records: dict[str, dict[str, Any]] = {}
+    if journal.partial.exists():
+        for rec in read_artifact(journal.partial, journal.kind):
+            rid = str(rec.get("id"))
+            if rid in keep and rid not in records:
+                records[rid] = rec
+    n = write_artifact(journal.path, journal.kind, (records[k] for k in sorted(records)))
+    journal.partial.unlink(missing_ok=True)
+    return n
+
+
+async def run_plans(
+    plans: Iterable[Plan],
+    out: str | Path,
+    ctx: SynthContext,
+    *,
+    concurrency: int = 8,
+    progress: Any = None,
+    on_result: Callable[[DialogOutcome], None] | None = None,
+) -> RunSummary:
+    """Synthesize every plan into `out` (accepted) and `rejects_path(out)` (rejected), resumably."""
+    plans = list(plans)
+    summary = RunSummary(plans=len(plans))
+    ids = {dialog_id(p): p for p in plans}
+    accepted_j = JournalWriter(out, "dialog")
+    rejected_j = JournalWriter(rejects_path(out), "dialog_reject")
+    done = accepted_j.done_ids() | rejected_j.done_ids()
+    todo = [p for p in plans if dialog_id(p) not in done]
+    summary.skipped = len(plans) - len(todo)
+    if summary.skipped:
+        log.info("resuming: %d of %d dialogs are already in the journal", summary.skipped, len(plans))
+        if progress is not None:
+            progress.advance(summary.skipped)
+    queue: asyncio.Queue[Plan] = asyncio.Queue()
+    for p in todo:
+        queue.put_nowait(p)
+
+    def status() -> str:
+        return f"accepted {summary.accepted} · rejected {summary.rejected} · ${summary.cost:.4f}"
+
+    async def worker() -> None:
+        while True:
+            try:
+                plan = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            try:
+                result = await synthesize_dialog(plan, ctx)
+            except asyncio.CancelledError:
+                raise
+            except LLMError as exc:
+                # A bad key or an unknown model fails every dialog alike: stop (the journal keeps what is done).
+                # A request the provider refused on its own (context too long) only costs this dialog.
+                if type(exc).__name__ != "LLMRequestError":
+                    raise
+                log.warning("dialog for %s: %s", plan.id, exc.one_line())
+                result = DialogOutcome(DialogBuilder(plan, ctx)._dialog(), False, error=exc.one_line())
+            except Exception as exc:  # noqa: BLE001 - one broken dialog must not end a long run; it is recorded
+                log.warning("dialog for %s failed: %s: %s", plan.id, type(exc).__name__, exc)
+                log.debug("traceback", exc_info=True)
+                builder = DialogBuilder(plan, ctx)
+                result = DialogOutcome(builder._dialog(), False, error=f"{type(exc).__name__}: {exc}")
+            if result.accepted:
+                accepted_j.write(result.dialog.to_record())
+            else:
+                rejected_j.write(result.reject_record())
+            summary.add(result)
+            if on_result is not None:
+                on_result(result)
+            if progress is not None:
+                progress.advance(1, status=status())
+
+    accepted_j.open()
+    rejected_j.open()
+    try:
+        n = max(1, min(concurrency, len(todo) or 1))
+        tasks = [asyncio.create_task(worker()) for _ in range(n)]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+    finally:
+        accepted_j.close()
+        rejected_j.close()
+    keep = set(ids)
+    written = _promote(accepted_j, keep)
+    rejects_written = _promote(rejected_j, keep)
+    # Counts come from the final files, so a resumed run reports the dialogs of the earlier run(s) too.
+    final = summarize_files(out)
+    final.plans = summary.plans
+    final.skipped = summary.skipped
+    final.written = written
+    final.rejects_written = rejects_written
+    final.finished = True
+    return final
+
+
+def summarize_files(out: str | Path) -> RunSummary:
+    summary = RunSummary()
+    out = Path(out)
+    if out.exists():
+        for rec in read_artifact(out, "dialog"):
+            summary.add(DialogOutcome(Dialog.from_record(rec), True))
+    rej = rejects_path(out)
+    if rej.exists():
+        for rec in read_artifact(rej, "dialog_reject"):
+            f = rec.get("failure") or {}
+            failure = (
+                CheckResult(
+                    layer=f["layer"], turn=f.get("turn") or 0, passed=False, reason=f.get("reason", "")
+                )
+                if f.get("layer")
+                else None
+            )
+            dialog = Dialog.from_record({k: v for k, v in rec.items() if k != "failure"})
+            summary.add(DialogOutcome(dialog, False, failure=failure, error=f.get("reason")))
+    return summary
+
+
+def journal_exists(out: str | Path) -> bool:
+    return partial_path(out).exists() or partial_path(rejects_path(out)).exists()
