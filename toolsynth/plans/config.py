@@ -144,6 +144,13 @@ class PlansConfig(BaseModel):
     optional_arg_rate: float = Field(
         default=0.3, ge=0, le=1, description="chance that an optional argument gets a value"
     )
+    dependency_min_score: float = Field(
+        default=0.7,
+        ge=0,
+        le=1,
+        description="a nested call needs a return→param edge scoring at least this (the output field and the "
+        "argument must mean the same thing)",
+    )
     max_attempts: int = Field(
         default=20, ge=1, description="fresh walks tried when a plan's category cannot be built on a walk"
     )

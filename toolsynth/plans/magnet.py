@@ -70,7 +70,9 @@ def magnet_skeleton(
 ) -> Built:
     skel = fsp_from_walk(walk)
     hops = {h.tool: h for h in walk.hops}
-    inserted = want_insert and apply_insert(skel, index, hops, rng, min_turns=cfg.path_length[0])
+    inserted = want_insert and apply_insert(
+        skel, index, hops, rng, min_turns=cfg.path_length[0], min_score=cfg.dependency_min_score
+    )
     merged = want_merge and apply_merge(skel, index, rng, min_turns=cfg.path_length[0])
     ok = apply_category(skel, category, index, rng, cfg)
     return Built(skel, ok, inserted, merged)

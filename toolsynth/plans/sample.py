@@ -106,6 +106,11 @@ class PlanSampler:
         self.categories = assign_categories(self.n, self.config.targets(self.strategy), self.seed)
         self.want_insert = assign_flags(self.n, self.config.magnet.insert_rate, self.seed, -2)
         self.want_merge = assign_flags(self.n, self.config.magnet.merge_rate, self.seed, -3)
+        floor = self.config.dependency_min_score
+        # Where a nested call can start: tools fed by a return→param edge strong enough to count.
+        self.insert_pool = [
+            n for n in self.index.names if any(e.score >= floor for e in self.index.producers[n])
+        ]
 
     # ---- shared pieces -----------------------------------------------------------------------------------------
 
@@ -193,7 +198,7 @@ class PlanSampler:
             # A nested call needs a tool that some other tool's output feeds: after a first plain walk fails to
             # offer one, start the walk at such a tool.
             retry_insert = attempt > 0 and want_insert and (best is None or not best.inserted)
-            walk = self._walk(rng, self.index.consumers if retry_insert else None)
+            walk = self._walk(rng, (self.insert_pool or None) if retry_insert else None)
             last_walk = walk
             if not walk.hops:
                 break
@@ -257,7 +262,9 @@ class PlanSampler:
                 f"planner answer failed its schema: {error}",
                 raw=raw,
             )
-        skel, reason, clarify = skeleton_from_answer(data, tools, self.index)
+        skel, reason, clarify = skeleton_from_answer(
+            data, tools, self.index, self.config.dependency_min_score
+        )
         if skel is None:
             return self._reject(job.index, job.seed, job.category, tools, reason, raw=raw)
         if not apply_category(skel, job.category, self.index, job.rng, self.config, prefer=clarify):

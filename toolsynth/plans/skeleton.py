@@ -101,39 +101,49 @@ def dependency_fields(edge_reason: dict[str, Any], producer: Tool, consumer: Too
 
 
 def apply_insert(
-    skel: Skeleton, index: WalkIndex, hops: dict[str, Any], rng: random.Random, min_turns: int = 1
+    skel: Skeleton,
+    index: WalkIndex,
+    hops: dict[str, Any],
+    rng: random.Random,
+    min_turns: int = 1,
+    min_score: float = 0.0,
 ) -> bool:
     """Nested call: a turn's argument must come from another call's output, so both go in one turn.
 
     The producer is the walk's previous tool when the walk reached this one over a return→param edge (its turn is
     folded in, while the plan keeps `min_turns`), else a graph producer of that argument the plan does not use yet.
+    Only edges scoring at least `min_score` count (the field pair must mean the same thing); among the others,
+    stronger edges and producers of the same category are likelier.
     """
     tools = index.graph.tools
     cands: list[tuple[int, str, int | None, str, str]] = []  # (turn, producer, producer turn, arg, field)
+    weights: list[float] = []
     for i, t in enumerate(skel.turns):
         if t.kind != "call" or len(t.calls) != 1 or t.calls[0].deps:
             continue
         b = t.calls[0].tool
         hop = hops.get(b)
         fold_ok = i > 0 and len(skel.turns) > min_turns
-        if hop is not None and hop.edge is not None and hop.edge.kind == "return_param" and fold_ok:
+        edge = hop.edge if hop is not None else None
+        if edge is not None and edge.kind == "return_param" and edge.score >= min_score and fold_ok:
             prev = skel.turns[i - 1]
             if prev.kind == "call" and len(prev.calls) == 1 and prev.calls[0].tool == hop.source:
-                df = dependency_fields(hop.edge.reason, tools[hop.source], tools[b])
+                df = dependency_fields(edge.reason, tools[hop.source], tools[b])
                 if df:
                     cands.append((i, hop.source, i - 1, df[0], df[1]))
+                    # The walk already chose this pair: folding it in beats bringing in a new tool.
+                    weights.append(edge.score * 4)
                     continue
         for e in index.producers.get(b, ()):
-            if e.source in skel.tools or e.source == b:
+            if e.score < min_score or e.source in skel.tools or e.source == b:
                 continue
             df = dependency_fields(e.reason, tools[e.source], tools[b])
             if df:
                 cands.append((i, e.source, None, df[0], df[1]))
+                weights.append(e.score * (2.0 if index.group[e.source] == index.group[b] else 1.0))
     if not cands:
         return False
-    # Prefer folding the walk's own step: the walk already chose that pair.
-    folded = [c for c in cands if c[2] is not None]
-    i, producer, ptur, arg, fld = rng.choice(folded or cands)
+    i, producer, ptur, arg, fld = rng.choices(cands, weights)[0]
     turn = skel.turns[i]
     consumer = turn.calls[0]
     if ptur is not None:

@@ -111,7 +111,7 @@ def plan_messages(
 
 
 def skeleton_from_answer(
-    data: dict[str, Any], subset: list[str], index: WalkIndex
+    data: dict[str, Any], subset: list[str], index: WalkIndex, min_score: float = 0.0
 ) -> tuple[Skeleton | None, str, int | None]:
     """The planner's answer as a skeleton, or (None, reason, None). Also returns the turn the planner marked as
     a clarification, for the split operation of miss_param plans."""
@@ -140,7 +140,7 @@ def skeleton_from_answer(
         args = rt.get("arguments") if isinstance(rt.get("arguments"), dict) else {}
         calls = [SCall(n, given=accept_llm_values(tools[n], args.get(n))) for n in names]
         turn = STurn("call", calls=calls, intent=intent)
-        ops.extend(_link(turn, index))
+        ops.extend(_link(turn, index, min_score))
         turns.append(turn)
         if rt.get("clarify") and clarify is None:
             clarify = len(turns) - 1
@@ -152,7 +152,7 @@ def skeleton_from_answer(
     return skel, "", clarify
 
 
-def _link(turn: STurn, index: WalkIndex) -> list[SOp]:
+def _link(turn: STurn, index: WalkIndex, min_score: float) -> list[SOp]:
     """Calls the planner put in one turn: a later call fed by an earlier one over a return→param edge is nested
     (dependency recorded); calls with no such link are parallel."""
     tools = index.graph.tools

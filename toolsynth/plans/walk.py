@@ -106,9 +106,6 @@ class WalkIndex:
     similar: dict[str, list[tuple[str, float]]] = field(init=False)
     group: dict[str, str] = field(init=False)
     members: dict[str, list[str]] = field(init=False)
-    consumers: list[str] = field(
-        init=False
-    )  # tools some return→param edge feeds: where nested calls can start
 
     def __post_init__(self) -> None:
         g, cfg = self.graph, self.config
@@ -132,7 +129,6 @@ class WalkIndex:
             for a, b in ((e.source, e.target), (e.target, e.source)):
                 sim[a][b] = max(sim[a].get(b, 0.0), e.score * bonus)
         self.similar = {n: sorted(d.items(), key=lambda kv: (-kv[1], kv[0])) for n, d in sim.items()}
-        self.consumers = [n for n in self.names if self.producers[n]]
         self.group = {n: g.labels.get(n) or _category(g, n) for n in self.names}
         self.members = {}
         for n in self.names:
