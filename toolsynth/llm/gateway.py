@@ -1,0 +1,494 @@
+"""The LLM gateway: every model call of every stage goes through `Gateway`.
+
+```python
+gw = Gateway(config, stage="synthesize")
+res = await gw.chat("assistant", messages, tools=tools)            # ChatResult
+out = await gw.structured("planner", messages, schema)             # StructuredResult, never raises on bad JSON
+gw.usage_summary()                                                 # for the manifest
+```
+
+- Model, temperature, max tokens, seed, api_base and timeout resolve as: call overrides > `config.roles[role]` >
+  top-level `config`. Keys come only from the environment; an `api_key` override is refused.
+- At most `config.concurrency` requests are in flight per gateway; transient errors (429, 5xx, timeouts,
+  connection errors) are retried with exponential backoff and jitter; 4xx errors fail at once with `LLMError`.
+- Answers are cached on disk by (model, api_base, messages, tools, params incl. seed): a re-run makes no calls
+  and gets identical answers. `config.cache = False` (`--no-cache`) bypasses the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import random
+import re
+import weakref
+from collections.abc import Awaitable, Coroutine, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from toolsynth.console import log
+from toolsynth.errors import LLMError
+from toolsynth.llm._litellm import is_custom, provider_of
+from toolsynth.llm.accounting import Accounting, format_summary
+from toolsynth.llm.cache import ResponseCache, cache_key
+from toolsynth.llm.config import LLMConfig
+from toolsynth.llm.transport import (
+    DirectTransport,
+    FatalError,
+    Request,
+    TransientError,
+    litellm_complete,
+    wants_direct,
+)
+from toolsynth.llm.wire import canonical_json, extract_json, to_wire_messages, to_wire_tools
+from toolsynth.messages import Message, ToolCall
+
+T = TypeVar("T")
+
+_SETTING_KEYS = ("model", "temperature", "max_tokens", "seed", "api_base", "timeout_s")
+
+
+class LLMRequestError(LLMError):
+    """The provider rejected this one request (e.g. context window exceeded); other requests may still work."""
+
+
+class LLMUnavailableError(LLMError):
+    """Still failing after every retry (rate limits, outages, timeouts)."""
+
+
+@dataclass(slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+
+    def add(self, other: Usage) -> None:
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        if self.cost_usd is None or other.cost_usd is None:
+            self.cost_usd = None
+        else:
+            self.cost_usd += other.cost_usd
+
+
+@dataclass(slots=True)
+class ChatResult:
+    content: str | None
+    tool_calls: list[ToolCall]
+    usage: Usage
+    cached: bool
+    model: str = ""
+    finish_reason: str | None = None
+    # Calls whose arguments were not a JSON object ({id, name, arguments, error}): not executable, for the record.
+    invalid_tool_calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def message(self) -> Message:
+        """The answer as a canonical assistant message."""
+        return Message(role="assistant", content=self.content, tool_calls=list(self.tool_calls))
+
+
+@dataclass(slots=True)
+class StructuredResult:
+    ok: bool
+    data: Any | None
+    error: str | None
+    raw: str | None
+    attempts: int = 0
+    cached: bool = False
+    usage: Usage = field(default_factory=Usage)
+
+
+def backoff_delay(
+    attempt: int, base: float, cap: float, rng: random.Random, retry_after: float | None = None
+) -> float:
+    """Exponential backoff with "equal jitter": half the step fixed, half random, so that many clients that hit a
+    rate limit together do not come back together. A server's Retry-After is honoured up to the cap."""
+    step = min(cap, base * (2**attempt))
+    delay = step / 2 + rng.random() * step / 2
+    if retry_after is not None and retry_after > delay:
+        delay = min(retry_after, cap)
+    return delay
+
+
+class Gateway:
+    def __init__(self, config: LLMConfig | None, stage: str, cache_dir: str | Path | None = None) -> None:
+        self.config = config or LLMConfig()
+        self.stage = stage
+        self.accounting = Accounting(stage=stage)
+        self.cache: ResponseCache | None = (
+            ResponseCache(Path(cache_dir) if cache_dir is not None else Path(self.config.cache_dir))
+            if self.config.cache
+            else None
+        )
+        self._direct = DirectTransport()
+        self._sems: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._inflight: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._rng = random.Random()
+
+    # ---- public API -------------------------------------------------------------------------------------------
+
+    async def chat(
+        self, role: str, messages: list[Any], tools: list[Any] | None = None, **overrides: Any
+    ) -> ChatResult:
+        """One chat completion. Raises LLMError when the request cannot succeed (see module doc)."""
+        req = self._request(role, to_wire_messages(messages), to_wire_tools(tools), overrides)
+        raw, cached = await self._complete(req)
+        return _chat_result(raw, cached)
+
+    async def structured(
+        self, role: str, messages: list[Any], schema: dict[str, Any], name: str = "answer", **overrides: Any
+    ) -> StructuredResult:
+        """A JSON answer validated against `schema`, re-asked with the validation error up to
+        `config.structured_retries` times. An answer that never validates comes back as `ok=False` with the error
+        (record it and move on); only errors that make every request fail (bad key, unknown model) raise."""
+        try:
+            validator = _validator(canonical_json(schema))
+        except Exception as exc:  # noqa: BLE001 - jsonschema raises several kinds for a bad schema
+            return StructuredResult(
+                ok=False, data=None, error=f"the schema is not valid JSON Schema: {exc}", raw=None
+            )
+        msgs = to_wire_messages(messages)
+        model = self._setting(role, overrides, "model")
+        mode = self._structured_mode(model, self._setting(role, overrides, "api_base"))
+        over = dict(overrides)
+        if mode == "schema":
+            over["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": _schema_name(name), "schema": schema, "strict": False},
+            }
+        else:
+            msgs = _with_instructions(msgs, schema)
+        usage = Usage(cost_usd=0.0)
+        all_cached = True
+        text: str | None = None
+        error = "no attempt made"
+        tries = self.config.structured_retries + 1
+        for attempt in range(tries):
+            req = self._request(role, msgs, None, over)
+            raw, cached = await self._complete(req)
+            all_cached = all_cached and cached
+            usage.add(_usage(raw))
+            text = raw["content"]
+            try:
+                data = extract_json(text)
+                error = _first_error(validator, data)
+            except ValueError as exc:
+                data, error = None, str(exc)
+            if error is None:
+                return StructuredResult(
+                    ok=True,
+                    data=data,
+                    error=None,
+                    raw=text,
+                    attempts=attempt + 1,
+                    cached=all_cached,
+                    usage=usage,
+                )
+            if attempt + 1 < tries:
+                self.accounting.record(role, req.model, "repairs")
+                msgs = [
+                    *msgs,
+                    {"role": "assistant", "content": text or ""},
+                    {
+                        "role": "user",
+                        "content": f"That answer is not valid: {error}\n"
+                        "Reply again with only the corrected JSON value, matching the schema exactly.",
+                    },
+                ]
+        self.accounting.record(role, model, "failures")
+        return StructuredResult(
+            ok=False, data=None, error=error, raw=text, attempts=tries, cached=all_cached, usage=usage
+        )
+
+    def usage_summary(self) -> dict[str, Any]:
+        """Calls, cache hits, retries, failures, tokens and cost per role and in total, for manifests."""
+        return self.accounting.summary()
+
+    def summary_line(self) -> str:
+        return format_summary(self.usage_summary())
+
+    def run(self, coro: Awaitable[T]) -> T:
+        """Run one coroutine to completion from synchronous code, then release this loop's connections."""
+
+        async def main() -> T:
+            try:
+                return await coro
+            finally:
+                await self.aclose()
+
+        return asyncio.run(main())
+
+    def run_many(self, coros: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
+        """Run coroutines concurrently (bounded by `config.concurrency`), results in input order. The first
+        exception propagates after the others have been cancelled."""
+        coros = list(coros)
+
+        async def main() -> list[T]:
+            tasks = [asyncio.ensure_future(c) for c in coros]
+            try:
+                return list(await asyncio.gather(*tasks))
+            except BaseException:
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
+
+        return self.run(main())
+
+    async def aclose(self) -> None:
+        """Flush the cache and close this event loop's HTTP sessions."""
+        if self.cache is not None:
+            self.cache.flush()
+        await self._direct.aclose()
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+
+    async def __aenter__(self) -> Gateway:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    def __enter__(self) -> Gateway:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ---- request resolution -----------------------------------------------------------------------------------
+
+    def _setting(self, role: str, overrides: dict[str, Any], name: str) -> Any:
+        if overrides.get(name) is not None:
+            return overrides[name]
+        rs = self.config.roles.get(role)
+        if rs is not None and getattr(rs, name) is not None:
+            return getattr(rs, name)
+        return getattr(self.config, name)
+
+    def _request(
+        self,
+        role: str,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None,
+        overrides: dict[str, Any],
+    ) -> Request:
+        if "api_key" in overrides:
+            raise LLMError(
+                "API keys are read from the environment only (e.g. OPENAI_API_KEY), never passed in",
+                where=f"llm.{role}",
+            )
+        model = self._setting(role, overrides, "model")
+        api_base = self._setting(role, overrides, "api_base")
+        params: dict[str, Any] = {
+            "temperature": self._setting(role, overrides, "temperature"),
+            "max_tokens": self._setting(role, overrides, "max_tokens"),
+        }
+        seed = self._setting(role, overrides, "seed")
+        if seed is not None:
+            params["seed"] = seed
+        for k, v in overrides.items():
+            if k not in _SETTING_KEYS and v is not None:
+                params[k] = v
+        if tools is None:
+            params.pop("tool_choice", None)
+        local_opts: dict[str, Any] = {}
+        if provider_of(model) == "local":
+            local_opts = {"int8": self.config.local_int8, "threads": self.config.local_threads}
+        req = Request(
+            role=role,
+            model=model,
+            messages=messages,
+            tools=tools,
+            params=params,
+            api_base=api_base,
+            timeout=float(self._setting(role, overrides, "timeout_s")),
+            direct=wants_direct(self.config.transport, model, api_base),
+            local_opts=local_opts,
+        )
+        req.key = cache_key(req.key_payload())
+        return req
+
+    def _structured_mode(self, model: str, api_base: str | None) -> str:
+        mode = self.config.structured_mode
+        if mode != "auto":
+            return mode
+        if is_custom(model) or wants_direct(self.config.transport, model, api_base):
+            # Our providers decode against the schema; OpenAI-compatible servers (vLLM, llama.cpp) do too.
+            return "schema"
+        return "schema" if _supports_schema(model) else "instructions"
+
+    # ---- calling ----------------------------------------------------------------------------------------------
+
+    async def _complete(self, req: Request) -> tuple[dict[str, Any], bool]:
+        """(answer, from_cache). Identical requests in flight at once share one call."""
+        if self.cache is not None:
+            hit = self.cache.get(req.key)
+            if hit is not None:
+                self.accounting.record(req.role, req.model, "cached")
+                return hit, True
+        pending = self._inflight.get(req.key)
+        if pending is not None and pending.get_loop() is asyncio.get_running_loop():
+            try:
+                raw = await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                if not pending.cancelled():
+                    raise  # this waiter itself was cancelled
+                # the call we were sharing was cancelled with its own caller: make ours
+            else:
+                self.accounting.record(req.role, req.model, "cached")
+                return raw, True
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._inflight[req.key] = fut
+        try:
+            raw = await self._call_with_retries(req)
+        except asyncio.CancelledError:
+            fut.cancel()
+            raise
+        except BaseException as exc:
+            if not fut.done():
+                fut.set_exception(exc)
+                fut.exception()  # mark retrieved: waiters re-raise it, nobody else needs to
+            raise
+        else:
+            fut.set_result(raw)
+            if self.cache is not None:
+                self.cache.put(req.key, req.model, raw)
+            return raw, False
+        finally:
+            if self._inflight.get(req.key) is fut:
+                del self._inflight[req.key]
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        sem = self._sems.get(loop)
+        if sem is None:
+            sem = self._sems[loop] = asyncio.Semaphore(self.config.concurrency)
+        return sem
+
+    async def _call_with_retries(self, req: Request) -> dict[str, Any]:
+        sem = self._semaphore()
+        tries = self.config.max_retries + 1
+        for attempt in range(tries):
+            try:
+                async with sem:
+                    raw = await (self._direct.complete(req) if req.direct else litellm_complete(req))
+            except TransientError as exc:
+                self.accounting.record_call(req.role, req.model, 0, 0, 0.0)
+                if attempt + 1 >= tries:
+                    self.accounting.record(req.role, req.model, "failures")
+                    raise LLMUnavailableError(
+                        f"{req.model} ({req.role}): gave up after {tries} attempts: {exc.message}",
+                        where=f"llm.{req.role}",
+                    ) from None
+                self.accounting.record(req.role, req.model, "retries")
+                delay = backoff_delay(
+                    attempt, self.config.retry_base_s, self.config.retry_max_s, self._rng, exc.retry_after
+                )
+                log.info(
+                    "%s (%s): %s; retry %d/%d in %.1f s",
+                    req.model,
+                    req.role,
+                    exc.message,
+                    attempt + 1,
+                    tries - 1,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                continue
+            except FatalError as exc:
+                self.accounting.record_call(req.role, req.model, 0, 0, 0.0)
+                self.accounting.record(req.role, req.model, "failures")
+                cls = LLMRequestError if exc.kind == "bad_request" else LLMError
+                raise cls(
+                    f"{req.model}: {exc.message}{_hint(exc, req.model)}", where=f"llm.{req.role}"
+                ) from None
+            u = raw["usage"]
+            self.accounting.record_call(
+                req.role, req.model, u["prompt_tokens"], u["completion_tokens"], u.get("cost_usd")
+            )
+            return raw
+        raise AssertionError("unreachable")
+
+
+# ---- helpers --------------------------------------------------------------------------------------------------
+
+
+def _chat_result(raw: dict[str, Any], cached: bool) -> ChatResult:
+    return ChatResult(
+        content=raw["content"],
+        tool_calls=[ToolCall(**c) for c in raw["tool_calls"]],
+        usage=_usage(raw),
+        cached=cached,
+        model=raw.get("model", ""),
+        finish_reason=raw.get("finish_reason"),
+        invalid_tool_calls=list(raw.get("invalid_tool_calls") or []),
+    )
+
+
+def _usage(raw: dict[str, Any]) -> Usage:
+    u = raw["usage"]
+    return Usage(u["prompt_tokens"], u["completion_tokens"], u.get("cost_usd"))
+
+
+def _hint(exc: FatalError, model: str) -> str:
+    if exc.kind != "auth" or is_custom(model):
+        return ""
+    from toolsynth.llm.transport import KEY_ENV
+
+    env = KEY_ENV.get(provider_of(model)) or f"{provider_of(model).upper() or 'OPENAI'}_API_KEY"
+    return f" (check {env} in the environment)"
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(schema_json: bytes) -> Any:
+    from jsonschema.validators import validator_for
+
+    schema = orjson.loads(schema_json)
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def _first_error(validator: Any, data: Any) -> str | None:
+    from jsonschema.exceptions import best_match
+
+    err = best_match(validator.iter_errors(data))
+    if err is None:
+        return None
+    where = "/".join(str(p) for p in err.absolute_path) or "(root)"
+    msg = " ".join(err.message.split())
+    return f"at {where}: {msg[:300]}"
+
+
+def _with_instructions(messages: list[dict[str, Any]], schema: dict[str, Any]) -> list[dict[str, Any]]:
+    text = (
+        "Answer with a single JSON value that conforms to this JSON Schema. Output only the JSON, no prose "
+        "and no code fences.\nJSON Schema:\n" + orjson.dumps(schema).decode()
+    )
+    msgs = [dict(m) for m in messages]
+    if msgs and msgs[0].get("role") == "system" and isinstance(msgs[0].get("content"), str):
+        msgs[0]["content"] = f"{msgs[0]['content']}\n\n{text}"
+    else:
+        msgs.insert(0, {"role": "system", "content": text})
+    return msgs
+
+
+def _schema_name(name: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9_-]", "_", name)[:64] or "answer"
+
+
+@functools.cache
+def _supports_schema(model: str) -> bool:
+    from toolsynth.llm._litellm import get_litellm
+
+    try:
+        return bool(get_litellm().supports_response_schema(model=model))
+    except Exception:  # noqa: BLE001 - unknown models: litellm raises; fall back to instructions
+        return False
