@@ -227,15 +227,40 @@ def test_semantic_uses_the_judge_role_and_records_its_verdict(fs_tools: ToolInde
 
 
 def test_semantic_with_the_scripted_gateway(fs_tools: ToolIndex) -> None:
-    gateway_mod = pytest.importorskip("toolsynth.llm.gateway")
     from toolsynth.llm.config import LLMConfig
+    from toolsynth.llm.gateway import Gateway
+    from toolsynth.llm.scripted import ScriptedModel
 
-    gw = gateway_mod.Gateway(LLMConfig(model="scripted/judge", cache=False), stage="verify")
-    c = ToolCall(id="1", name="cd", arguments={"folder": "docs"})
-    r = asyncio.run(check_semantic(turn(0, user("open docs"), calls(c), result(c)), [], fs_tools, gw))
-    assert r.layer == "semantic" and isinstance(
-        r.passed, bool
-    )  # the scripted judge answers a schema-valid verdict
+    ScriptedModel.reset()
+    try:
+        # The judge rejects any turn that opens a folder named `tmp`; it approves everything else.
+        ScriptedModel.add_rule(
+            lambda r: r.schema is not None and 'cd({"folder":"tmp"})' in r.last_text,
+            {
+                "json": {
+                    "reason": "the user asked for docs",
+                    "action_fits_request": False,
+                    "answer_grounded": True,
+                }
+            },
+        )
+        ScriptedModel.add_rule(
+            lambda r: r.schema is not None,
+            {"json": {"reason": "fine", "action_fits_request": True, "answer_grounded": True}},
+        )
+        ScriptedModel.fail("invalid_json", times=3, match=lambda r: "broken judge" in r.last_text)
+        gw = Gateway(LLMConfig(model="scripted/judge", cache=False, structured_retries=0), stage="verify")
+
+        def judged(folder: str, text: str = "open docs") -> Any:
+            c = ToolCall(id="1", name="cd", arguments={"folder": folder})
+            return asyncio.run(check_semantic(turn(0, user(text), calls(c), result(c)), [], fs_tools, gw))
+
+        bad = judged("tmp")
+        assert bad.passed is False and "the user asked for docs" in bad.reason
+        assert judged("docs").passed is True
+        assert judged("docs", "broken judge").passed is None  # no verdict is not a pass or a fail
+    finally:
+        ScriptedModel.reset()
 
 
 # ---- a whole dialog: checks never drop anything ----------------------------------------------------------------------
