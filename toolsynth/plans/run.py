@@ -57,6 +57,9 @@ def toolflow_outcomes(
         )
         return bool(res.ok), res.data, res.error, res.raw
 
+    if hasattr(gateway, "run"):
+        # The gateway's own runner closes its connections inside the loop that opened them.
+        return gateway.run(sampler.toolflow_plans(ask, concurrency, on_done))
     return asyncio.run(sampler.toolflow_plans(ask, concurrency, on_done))
 
 

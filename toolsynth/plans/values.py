@@ -689,6 +689,18 @@ class BfclState:
         return MISSING
 
 
+# Parameters whose value must name something that exists in the backend state (a file in the current directory,
+# a ticket in the queue, the user's token): there the state's value beats a model's guess. Elsewhere (free text,
+# amounts, dates) a model's schema-valid value is kept.
+GROUNDED_PARAMS = frozenset(
+    {
+        "file_name", "file_name1", "file_name2", "source", "folder", "dir_name", "tweet_id", "ticket_id",
+        "order_id", "booking_id", "card_id", "access_token", "receiver_id", "user_id", "symbol", "stock",
+        "stocks", "username_to_unfollow", "insurance_id", "cityA", "cityB",
+    }
+)  # fmt: skip
+
+
 # ---- per-plan value maker ------------------------------------------------------------------------------------------
 
 
@@ -708,8 +720,9 @@ class ValueMaker:
         exclude: set[str] | frozenset[str] = frozenset(),
         given: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Values for every required parameter (and some optional ones) not in `exclude`; `given` values
-        (e.g. from the LLM) are kept when the backend has no better-grounded value."""
+        """Values for every required parameter (and some optional ones) not in `exclude`. `given` values (from the
+        planner model, already schema-checked) are kept, except for parameters that must name something in the
+        backend state (`GROUNDED_PARAMS`), where the state decides."""
         rng = self.rng
         props = tool.parameters.get("properties") or {}
         required = set(tool.parameters.get("required") or [])
@@ -723,12 +736,16 @@ class ValueMaker:
                 continue
             pschema = pschema if isinstance(pschema, dict) else {}
             value = MISSING
-            if cls is not None and self.bfcl is not None:
+            proposed = given is not None and pname in given
+            if proposed and (cls is None or pname not in GROUNDED_PARAMS):
+                value = given[pname]  # type: ignore[index]
+                self.sources["llm"] += 1
+            if value is MISSING and cls is not None and self.bfcl is not None:
                 value = self.bfcl.resolve(cls, tool.original_name, pname, pschema, out, rng)
                 if value is not MISSING:
                     self.sources["backend"] += 1
-            if value is MISSING and given and pname in given:
-                value = given[pname]
+            if value is MISSING and proposed:
+                value = given[pname]  # type: ignore[index]
                 self.sources["llm"] += 1
             if value is MISSING:
                 value = schema_value(pname, pschema, rng)
