@@ -53,10 +53,10 @@ def test_every_bfcl_tool_gets_schema_valid_arguments(bfcl_graph: ToolGraph) -> N
     rng = random.Random(1)
     for tool in bfcl_graph.tools.values():
         cls = bfcl_class(tool)
-        state = BfclState(sample_bfcl_config([cls], rng)) if cls else None
-        maker = ValueMaker(rng, optional_rate=1.0, bfcl=state)
-        for _ in range(5):
-            args = maker.arguments(tool)
+        for _ in range(6):
+            # A fresh real initial state each time: BFCL's states differ (and some hold ids of the wrong type).
+            state = BfclState(sample_bfcl_config([cls], rng)) if cls else None
+            args = ValueMaker(rng, optional_rate=1.0, bfcl=state).arguments(tool)
             jsonschema.validate(args, tool.parameters)
             assert set(tool.required) <= set(args)
 
@@ -116,3 +116,13 @@ def test_llm_values_are_kept_only_when_they_fit(bfcl_graph: ToolGraph) -> None:
     args = maker.arguments(tool, given={"file_name": "log.txt", "lines": 5})
     assert args == {"file_name": "log.txt", "lines": 5}
     assert maker.sources["llm"] == 2
+
+
+def test_state_values_of_the_wrong_type_give_way_to_the_schema(bfcl_graph: ToolGraph) -> None:
+    state = BfclState({"TicketAPI": {"ticket_queue": [{"id": "ticket_001", "status": "open"}]}})
+    args = ValueMaker(random.Random(5), bfcl=state).arguments(bfcl_graph.tools["close_ticket"])
+    assert isinstance(args["ticket_id"], int)
+    good = BfclState({"TicketAPI": {"ticket_queue": [{"id": 4242, "status": "open"}]}})
+    assert ValueMaker(random.Random(5), bfcl=good).arguments(bfcl_graph.tools["close_ticket"]) == {
+        "ticket_id": 4242
+    }

@@ -297,14 +297,28 @@ def pick_distractors(skel: Skeleton, index: WalkIndex, k: int, rng: random.Rando
     order = sorted(ranked, key=lambda n: (-ranked[n], n))
     out = order[:k]
     if len(out) < k:
-        groups = {index.group[t] for t in skel.called() if t in index.group}
-        pool = sorted(n for g in groups for n in index.members.get(g, ()) if n not in used and n not in out)
-        rng.shuffle(pool)
-        out.extend(pool[: k - len(out)])
+        groups = sorted({index.group[t] for t in skel.called() if t in index.group})
+        out.extend(
+            _draw([n for g in groups for n in index.members.get(g, ())], k - len(out), used | set(out), rng)
+        )
     if len(out) < k:
-        pool = [n for n in index.names if n not in used and n not in out]
-        out.extend(rng.sample(pool, min(len(pool), k - len(out))))
+        out.extend(_draw(index.names, k - len(out), used | set(out), rng))
     return out
+
+
+def _draw(pool: list[str], k: int, exclude: set[str], rng: random.Random) -> list[str]:
+    """Up to `k` distinct random members of `pool` not in `exclude`, without scanning a large pool."""
+    if len(pool) > 8 * (k + len(exclude)):
+        out: list[str] = []
+        for _ in range(20 * k):
+            n = pool[rng.randrange(len(pool))]
+            if n not in exclude and n not in out:
+                out.append(n)
+                if len(out) == k:
+                    break
+        return out
+    cands = [n for n in pool if n not in exclude]
+    return rng.sample(cands, min(len(cands), k))
 
 
 def apply_long_context(

@@ -264,6 +264,29 @@ def schema_value(name: str, schema: Any, rng: random.Random, depth: int = 0) -> 
     return _string_value(name, schema, rng)
 
 
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def fits_type(value: Any, schema: dict[str, Any]) -> bool:
+    """The value has the schema's JSON type and is one of its enum values (a cheap check for hot paths)."""
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum and value not in enum:
+        return False
+    t = _main_type(schema)
+    if t is None or t not in _PY_TYPES:
+        return True
+    if isinstance(value, bool) and t != "boolean":
+        return False
+    return isinstance(value, _PY_TYPES[t])
+
+
 # ---- BFCL backend state -------------------------------------------------------------------------------------------
 
 # The eight stateful classes of BFCL multi-turn whose initial states ship with bfcl-eval; the agentic ones
@@ -742,6 +765,9 @@ class ValueMaker:
                 self.sources["llm"] += 1
             if value is MISSING and cls is not None and self.bfcl is not None:
                 value = self.bfcl.resolve(cls, tool.original_name, pname, pschema, out, rng)
+                # Real BFCL states hold quirks (a ticket id "ticket_001" where the doc says integer): the schema wins.
+                if value is not MISSING and not fits_type(value, pschema):
+                    value = MISSING
                 if value is not MISSING:
                     self.sources["backend"] += 1
             if value is MISSING and proposed:

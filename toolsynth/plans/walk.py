@@ -186,6 +186,13 @@ class CoverageSampler:
                 if name not in exclude:
                     return name
             pool = self.index.names
+        if len(pool) > 64:
+            # Large pools: a tournament of 8 random members, least used wins. Close to the weighted draw where it
+            # matters (rarely used tools win) at a cost that does not grow with the pool.
+            picks = [pool[rng.randrange(len(pool))] for _ in range(8)]
+            picks = [n for n in picks if n not in exclude]
+            if picks:
+                return min(picks, key=lambda n: self.uses[n])
         cands = [n for n in pool if n not in exclude]
         if not cands:
             return None
