@@ -1,10 +1,181 @@
-"""`toolsynth synthesize`."""
+"""`toolsynth synthesize`: plans.jsonl → dialogs.jsonl (+ dialogs.rejects.jsonl), resumable."""
 
 from __future__ import annotations
 
-from toolsynth.commands.common import not_built
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from toolsynth.commands.common import emit_json
+from toolsynth.console import log, stderr
 
 
-def command() -> None:
-    """Not implemented yet: exits with code 3."""
-    not_built("synthesize", 7)
+def _load_plans(path: Path, limit: int | None) -> list[Any]:
+    from pydantic import ValidationError
+
+    from toolsynth.artifacts import read_artifact
+    from toolsynth.errors import InputError
+    from toolsynth.plans.record import Plan
+
+    plans: list[Plan] = []
+    seen: set[str] = set()
+    for lineno, rec in enumerate(read_artifact(path, "plan"), 1):
+        try:
+            plan = Plan.from_record(rec)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(p) for p in err["loc"])
+            raise InputError(f"invalid plan: {loc}: {err['msg']}", where=f"{path}:{lineno}") from exc
+        if not plan.id:
+            plan = plan.with_id()
+        for t in plan.turns:
+            unknown = [n for n in t.offered_tools if n not in plan.tool_defs]
+            if unknown:
+                raise InputError(
+                    f"plan {plan.id} turn {t.index} offers tools with no definition: {unknown}",
+                    where=f"{path}:{lineno}",
+                )
+        if plan.id in seen:
+            continue  # the same plan twice would be the same dialog twice
+        seen.add(plan.id)
+        plans.append(plan)
+        if limit is not None and len(plans) >= limit:
+            break
+    return plans
+
+
+def settings_fingerprint(llm: Any, synth: Any) -> str:
+    """What the content of a dialog depends on (not concurrency, cache or transport)."""
+    import hashlib
+
+    import orjson
+
+    body = {
+        "llm": llm.model_dump(
+            mode="json",
+            include={"model", "temperature", "max_tokens", "seed", "api_base", "structured_retries", "roles"},
+        ),
+        "synth": synth.model_dump(mode="json", exclude={"concurrency"}),
+    }
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+def command(
+    plans: Path = typer.Argument(..., help="plans.jsonl from `toolsynth sample-plans`."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="dialogs.jsonl to write (rejects go beside it, .rejects.jsonl)."
+    ),
+    recipe: Path | None = typer.Option(
+        None, "--recipe", "-r", help="Recipe YAML: its `llm` and `synth` sections apply."
+    ),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Model for every role without its own (default: local/smollm2)."
+    ),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", "-c", min=1, max=1024, help="Dialogs and model requests in flight."
+    ),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Bypass the model response cache."),
+    limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Only the first N plans."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+) -> None:
+    """Turn dialog plans into verified multi-turn function-calling dialogs (user, assistant and tool agents).
+
+    Rerunning the same command after an interruption continues where it stopped.
+    """
+    from toolsynth.artifacts import read_manifest, write_manifest
+    from toolsynth.console import progress
+    from toolsynth.llm.config import LLMConfig
+    from toolsynth.recipe import load_recipe
+    from toolsynth.synth.config import SynthConfig
+    from toolsynth.synth.runner import SynthContext, rejects_path, role_models, run_plans
+
+    llm = LLMConfig()
+    synth = SynthConfig()
+    cache_base = Path.cwd()
+    if recipe is not None:
+        r = load_recipe(recipe)
+        llm, synth, cache_base = r.llm, r.synth, r.base_dir
+    updates: dict[str, Any] = {}
+    if model:
+        updates["model"] = model
+    if concurrency:
+        updates["concurrency"] = concurrency
+    if no_cache:
+        updates["cache"] = False
+    llm = llm.model_copy(update=updates)
+    n_dialogs = concurrency or synth.concurrency or llm.concurrency
+
+    loaded = _load_plans(plans, limit)
+    if not loaded:
+        log.warning("no plans in %s", plans)
+
+    from toolsynth.llm.gateway import Gateway
+
+    cache_dir = None
+    if llm.cache:
+        cd = Path(llm.cache_dir)
+        cache_dir = cd if cd.is_absolute() else cache_base / cd
+    gateway = Gateway(llm, stage="synthesize", cache_dir=cache_dir)
+    models = role_models(llm, synth)
+    ctx = SynthContext(gateway=gateway, config=synth, models=models)
+
+    # A finished output made with the same settings is reused (a rerun or a grown plans file only makes what is
+    # missing); made with other settings, every dialog is made again.
+    fingerprint = settings_fingerprint(llm, synth)
+    previous = read_manifest(output) if output.exists() else None
+    reuse = bool(previous) and (previous.get("options") or {}).get("fingerprint") == fingerprint
+    if output.exists() and not reuse:
+        log.info("%s was made with other settings: making every dialog again", output)
+
+    async def _go() -> Any:
+        try:
+            with progress("synthesize", total=len(loaded)) as bar:
+                return await run_plans(
+                    loaded, output, ctx, concurrency=n_dialogs, progress=bar, reuse_finished=reuse
+                )
+        finally:
+            await gateway.aclose()
+
+    try:
+        summary = asyncio.run(_go())
+    finally:
+        gateway.close()
+    usage = gateway.usage_summary()
+    counts = summary.to_record()
+    options = {
+        "fingerprint": fingerprint,
+        "model": llm.model,
+        "models": models,
+        "concurrency": n_dialogs,
+        "cache": llm.cache,
+        "limit": limit,
+        "recipe": str(recipe) if recipe else None,
+        "synth": synth.model_dump(mode="json"),
+    }
+    inputs: list[Path] = [plans] + ([recipe] if recipe else [])
+    write_manifest(
+        output, kind="dialog", counts=counts, options=options, inputs=inputs, extra={"usage": usage}
+    )
+    result = {
+        "output": str(output),
+        "rejects": str(rejects_path(output)),
+        **counts,
+        "usage": usage,
+    }
+    if as_json:
+        emit_json(result)
+        return
+    rate = counts["acceptance_rate"]
+    stderr.print(
+        f"synthesize: {counts['accepted']} accepted, {counts['rejected']} rejected"
+        + (f" ({rate:.0%} accepted)" if rate is not None else "")
+        + (f", {summary.skipped} resumed from an earlier run" if summary.skipped else "")
+        + f" → {output}"
+    )
+    for layer, share in counts["check_pass_rate"].items():
+        if share is not None:
+            c = counts["checks"][layer]
+            stderr.print(f"  {layer:<10} {share:6.1%} of checked turns passed ({c['failed']} failed)")
+    stderr.print(f"  {gateway.summary_line()}")

@@ -169,12 +169,26 @@ class TalliedGateway:
         return getattr(self._gw, name)
 
 
+def role_models(llm: Any, config: SynthConfig) -> dict[str, str]:
+    """agent → model string, as the gateway resolves it (a role's own model, else the run's)."""
+    out = {}
+    for agent, role in config.roles.items():
+        rs = llm.roles.get(role)
+        out[agent] = (rs.model if rs is not None else None) or llm.model
+    return out
+
+
 @dataclass
 class SynthContext:
     gateway: Any
     config: SynthConfig
     models: dict[str, str] = field(default_factory=dict)
     checker: Checker = default_checker
+
+    def __post_init__(self) -> None:
+        llm = getattr(self.gateway, "config", None)
+        if not self.models and llm is not None and hasattr(llm, "roles"):
+            self.models = role_models(llm, self.config)
 
 
 class DialogBuilder:
@@ -464,13 +478,21 @@ async def run_plans(
     concurrency: int = 8,
     progress: Any = None,
     on_result: Callable[[DialogOutcome], None] | None = None,
+    reuse_finished: bool = False,
 ) -> RunSummary:
-    """Synthesize every plan into `out` (accepted) and `rejects_path(out)` (rejected), resumably."""
+    """Synthesize every plan into `out` (accepted) and `rejects_path(out)` (rejected), resumably.
+
+    `reuse_finished`: dialogs already in a finished `out` (made with the same settings, the caller's judgement)
+    count as done too, so a rerun or a grown plans file only makes what is missing."""
     plans = list(plans)
     summary = RunSummary(plans=len(plans))
     ids = {dialog_id(p): p for p in plans}
     accepted_j = JournalWriter(out, "dialog")
     rejected_j = JournalWriter(rejects_path(out), "dialog_reject")
+    if reuse_finished:
+        for j in (accepted_j, rejected_j):
+            if j.path.exists() and not j.partial.exists():
+                write_artifact(j.partial, j.kind, read_artifact(j.path, j.kind))
     done = accepted_j.done_ids() | rejected_j.done_ids()
     todo = [p for p in plans if dialog_id(p) not in done]
     summary.skipped = len(plans) - len(todo)
