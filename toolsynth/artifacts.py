@@ -74,8 +74,21 @@ def partial_path(path: str | Path) -> Path:
     return path.with_name(path.name + ".partial")
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _mkstemp_like_open(path: Path) -> tuple[int, str]:
+    """mkstemp creates files 0600; artifacts should get the permissions a plain open() would give."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~_umask())
+    return fd, tmp
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = _mkstemp_like_open(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -167,7 +180,7 @@ class ArtifactWriter:
 
     def __enter__(self) -> ArtifactWriter:
         _ensure_dir(self.path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        fd, tmp = _mkstemp_like_open(self.path)
         self._tmp = Path(tmp)
         self._fh = os.fdopen(fd, "wb", buffering=1 << 16)
         return self

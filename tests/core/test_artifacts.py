@@ -9,6 +9,7 @@ import pytest
 from toolsynth.artifacts import (
     ArtifactWriter,
     JournalWriter,
+    _umask,
     manifest_path,
     read_artifact,
     read_manifest,
@@ -25,6 +26,7 @@ def test_records_carry_schema_tag_and_roundtrip(tmp_path):
     lines = out.read_bytes().splitlines()
     assert orjson.loads(lines[0]) == {"schema": "toolsynth.tool/1", "name": "t0", "x": 0}
     assert [r["x"] for r in read_artifact(out, "tool")] == [0, 1, 2]
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()  # not mkstemp's 0600
 
 
 def test_exception_inside_writer_leaves_no_final_file_and_keeps_old_one(tmp_path):
