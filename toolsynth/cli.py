@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+import click
 import typer
 
 from toolsynth import __version__
@@ -75,7 +76,7 @@ def main() -> None:
             raise
         sys.stderr.write(f"error: {exc.one_line()}\n")
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, click.exceptions.Abort):
         sys.stderr.write("error: interrupted; finished records are kept, rerun the same command to resume\n")
         sys.exit(130)
 

@@ -26,7 +26,9 @@ class Recipe(BaseModel):
     name: str = "recipe"
     strategy: Literal["toolflow", "magnet"]
     seed: int = 0
-    catalog: list[str] = Field(description="catalog files or directories (relative to the recipe file)")
+    catalog: str = Field(
+        description="a catalog file or directory (mixed formats allowed), relative to the recipe file"
+    )
     output_dir: str = "out"
     llm: LLMConfig = Field(default_factory=LLMConfig)
     graph: GraphConfig = Field(default_factory=GraphConfig)
@@ -53,8 +55,6 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 def parse_recipe(data: Any, *, source: str, base_dir: Path | None = None) -> Recipe:
     if not isinstance(data, dict):
         raise RecipeError(f"a recipe must be a YAML mapping, got {type(data).__name__}", where=source)
-    if isinstance(data.get("catalog"), str):
-        data = {**data, "catalog": [data["catalog"]]}
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:

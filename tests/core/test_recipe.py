@@ -9,7 +9,7 @@ def test_minimal_recipe_loads_and_resolves_paths(tmp_path):
     r.write_text("strategy: magnet\ncatalog: cats/bfcl\nseed: 3\n")
     recipe = load_recipe(r)
     assert recipe.strategy == "magnet" and recipe.seed == 3
-    assert recipe.resolve(recipe.catalog[0]) == tmp_path / "cats/bfcl"
+    assert recipe.resolve(recipe.catalog) == tmp_path / "cats/bfcl"
     assert recipe.llm.model == "local/smollm2"
 
 
@@ -17,7 +17,7 @@ def test_minimal_recipe_loads_and_resolves_paths(tmp_path):
     ("text", "message"),
     [
         (
-            "strategy: magnet\ncatalog: [a]\nllm: {temperature: hot}\n",
+            "strategy: magnet\ncatalog: a\nllm: {temperature: hot}\n",
             r"r.yaml: llm.temperature: Input should be a valid number",
         ),
         ("strategy: other\ncatalog: a\n", r"r.yaml: strategy: Input should be 'toolflow' or 'magnet'"),
