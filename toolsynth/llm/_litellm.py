@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from types import ModuleType
 from typing import Any
 
@@ -20,6 +21,11 @@ def import_litellm() -> ModuleType:
     # Without this litellm fetches its model cost map from the network at import.
     os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     os.environ.setdefault("LITELLM_TELEMETRY", "False")
+    # pydantic complains about litellm's own TypedDicts (at import and when it first builds a response);
+    # nothing a toolsynth user can act on.
+    warnings.filterwarnings(
+        "ignore", message=r"Items? .* (is|are) using the `ReadOnly` qualifier", category=UserWarning
+    )
     import litellm
 
     return litellm
@@ -46,14 +52,12 @@ def get_litellm() -> ModuleType:
 
 
 def _register_providers(litellm: Any) -> None:
-    from toolsynth.llm.local import LocalProvider
-    from toolsynth.llm.scripted import ScriptedProvider
+    from toolsynth.llm import local, scripted
 
-    handlers = {"local": LocalProvider(), "scripted": ScriptedProvider()}
     existing = {item["provider"] for item in litellm.custom_provider_map}
-    for name, handler in handlers.items():
+    for name, module in (("local", local), ("scripted", scripted)):
         if name not in existing:
-            litellm.custom_provider_map.append({"provider": name, "custom_handler": handler})
+            litellm.custom_provider_map.append({"provider": name, "custom_handler": module.make_provider()})
     # litellm reads custom_provider_map into its routing tables lazily; this makes it see ours now.
     from litellm.utils import custom_llm_setup
 

@@ -511,16 +511,22 @@ def _complete(model: str, messages: list[Any], optional_params: dict[str, Any]) 
     )
 
 
-class LocalProvider(import_litellm().CustomLLM):  # type: ignore[misc,name-defined]
-    def completion(
-        self, model: str, messages: list[Any], *, optional_params: dict[str, Any] | None = None, **_: Any
-    ) -> Any:
-        return _EXECUTOR.submit(_complete, model, messages, optional_params or {}).result()
+def make_provider() -> Any:
+    """The litellm handler for `local/...` models (built on demand so importing this module stays light)."""
+    base = import_litellm().CustomLLM
 
-    async def acompletion(
-        self, model: str, messages: list[Any], *, optional_params: dict[str, Any] | None = None, **_: Any
-    ) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            _EXECUTOR, functools.partial(_complete, model, messages, optional_params or {})
-        )
+    class LocalProvider(base):  # type: ignore[misc,valid-type]
+        def completion(
+            self, model: str, messages: list[Any], *, optional_params: dict[str, Any] | None = None, **_: Any
+        ) -> Any:
+            return _EXECUTOR.submit(_complete, model, messages, optional_params or {}).result()
+
+        async def acompletion(
+            self, model: str, messages: list[Any], *, optional_params: dict[str, Any] | None = None, **_: Any
+        ) -> Any:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                _EXECUTOR, functools.partial(_complete, model, messages, optional_params or {})
+            )
+
+    return LocalProvider()

@@ -296,14 +296,20 @@ def _build_request(model: str, messages: list[Any], optional_params: dict[str, A
     return ScriptedRequest(model=full, messages=msgs, tools=tools, schema=schema, params=params)
 
 
-class ScriptedProvider(import_litellm().CustomLLM):  # type: ignore[misc,name-defined]
-    def completion(
-        self, model: str, messages: list[Any], *, optional_params: dict[str, Any] | None = None, **_: Any
-    ) -> Any:
-        req = _build_request(model, messages, optional_params or {})
-        return _response(req, ScriptedModel.answer(req))
+def make_provider() -> Any:
+    """The litellm handler for `scripted/...` models (built on demand: importing this module stays light)."""
+    base = import_litellm().CustomLLM
 
-    async def acompletion(
-        self, model: str, messages: list[Any], *, optional_params: dict[str, Any] | None = None, **_: Any
-    ) -> Any:
-        return self.completion(model, messages, optional_params=optional_params)
+    class ScriptedProvider(base):  # type: ignore[misc,valid-type]
+        def completion(
+            self, model: str, messages: list[Any], *, optional_params: dict[str, Any] | None = None, **_: Any
+        ) -> Any:
+            req = _build_request(model, messages, optional_params or {})
+            return _response(req, ScriptedModel.answer(req))
+
+        async def acompletion(
+            self, model: str, messages: list[Any], *, optional_params: dict[str, Any] | None = None, **_: Any
+        ) -> Any:
+            return self.completion(model, messages, optional_params=optional_params)
+
+    return ScriptedProvider()

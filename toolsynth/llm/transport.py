@@ -28,6 +28,7 @@ from toolsynth.llm._litellm import get_litellm, is_custom, provider_of
 from toolsynth.llm.wire import parse_tool_calls, redact, short_hash
 
 _LITELLM_PREFIX = re.compile(r"^(litellm\.\w+:\s*)+")
+_MISSING_KEY = re.compile(r"missing credentials|api_key client option must be set|no api key", re.I)
 # Statuses worth another attempt: request timeout, conflict, too early, rate limit, and every server error.
 RETRY_STATUS = frozenset({408, 409, 425, 429})
 DIRECT_PROVIDERS = ("openai", "hosted_vllm")
@@ -204,6 +205,9 @@ def classify_litellm_error(exc: BaseException, model: str) -> TransientError | F
     status = getattr(exc, "status_code", None)
     text = _first_line(redact(_LITELLM_PREFIX.sub("", str(getattr(exc, "message", None) or exc))))
     retry_after = _retry_after(getattr(getattr(exc, "response", None), "headers", None))
+    if _MISSING_KEY.search(text):
+        # litellm reports a key missing on our side as a server error (500); no retry can supply it
+        return FatalError(f"no API key: {text}", status=401, kind="auth")
     if isinstance(exc, litellm.Timeout | asyncio.TimeoutError | TimeoutError):
         return TransientError(f"timed out: {text}", status=408)
     # litellm wraps any exception from an in-process provider as a connection error; for our own providers that
