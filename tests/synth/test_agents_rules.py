@@ -134,3 +134,28 @@ def test_ending_the_conversation_is_recognized():
     assert ends_early("Great, thanks, that's all!")
     assert ends_early("###STOP###")
     assert not ends_early("Yes, go ahead and send it.")
+
+
+def test_user_message_must_carry_the_values_the_user_knows_and_stay_short():
+    plan = message_plan()
+    turn = plan.turns[1]
+    names, facts = list(plan.tool_defs), known_facts(plan, turn)
+    assert check_user_text("Please text Bob and ask about lunch.", names, [], facts) == (
+        "it leaves out the receiver id (USR002)"
+    )
+    ok = "Send USR002 this: Lunch at noon?"
+    assert check_user_text(ok, names, [], facts) is None
+    assert check_user_text(ok + " blah" * 200, names, [], facts) == "it is too long for one user message"
+    assert check_user_text("\n".join([ok, "a", "b", "c", "d"]), names, [], facts) == (
+        "it is too long for one user message"
+    )
+
+
+def test_values_as_people_write_them():
+    from toolsynth.synth.agents import states_value
+
+    assert states_value("about 1,250 dollars", 1250)
+    assert states_value("set it to 7 degrees", 7.0)
+    assert states_value("numbers 39.16, 23.5 and 72.21", [39.16, 23.5, 72.21])
+    assert not states_value("numbers 39.16 and 23.5", [39.16, 23.5, 72.21])
+    assert states_value("turn it on", True)  # no wording to check

@@ -302,13 +302,14 @@ class UserAgent:
     ) -> Utterance:
         names = list(plan.tool_defs) or list(plan.tools)
         withheld = withheld_arguments(plan, turn)
+        facts = known_facts(plan, turn)
         rejected: list[str] = []
         feedback = ""
         for k in range(self.cfg.user_retries + 1):
             messages = self.prompt(plan, turn, history, feedback)
             res = await self.gw.chat(self.role, messages, seed=_seed(plan, turn.index, attempt, k))
             text = clean_utterance(res.content)
-            problem = check_user_text(text, names, withheld)
+            problem = check_user_text(text, names, withheld, facts)
             if problem is None:
                 return Utterance(text, "model", rejected)
             rejected.append(problem)
@@ -347,23 +348,63 @@ class UserAgent:
         return Utterance(("Yes, please go ahead. " + facts_txt).strip(), "rule")
 
 
-def check_user_text(text: str, names: list[str], withheld: list[Withheld]) -> str | None:
+def states_value(text: str, value: Any) -> bool:
+    """Whether `text` states `value` the way a person may write it (`1000` or `1,000`; `7.0` or `7`). Booleans and
+    nulls have no wording to look for and count as stated."""
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, list | tuple):
+        return all(states_value(text, v) for v in value)
+    if isinstance(value, dict):
+        return all(states_value(text, v) for v in value.values())
+    if isinstance(value, float) and value.is_integer() and leaks_value(text, int(value)):
+        return True
+    if isinstance(value, int) and abs(value) >= 1000 and f"{value:,}" in text:
+        return True
+    return leaks_value(text, value)
+
+
+MAX_USER_CHARS = 600
+
+
+def check_user_text(
+    text: str, names: list[str], withheld: list[Withheld], facts: list[Fact] | None = None
+) -> str | None:
+    """Why `text` is not a usable user message (None = usable)."""
     if len(text) < 3:
         return "the message is empty"
     if text.lstrip().startswith(("{", "[", "```")):
         return "the message is code or JSON, not something a person says"
+    if len(text) > MAX_USER_CHARS or len([ln for ln in text.splitlines() if ln.strip()]) > 4:
+        return "it is too long for one user message"
     named = names_function(text, names)
     if named:
         return f"it names the function `{named}`"
     for w in withheld:
         if leaks_value(text, w.value):
             return f"it states the {humanize(w.param)}, which the user has not given yet"
+    for f in facts or []:
+        if not states_value(text, f.value):
+            # Back-translation must carry the signature's values, or the assistant cannot make the call.
+            return f"it leaves out the {f.label} ({_clip(render_value(f.value), 60)})"
     return None
 
 
+_ARG_PAREN = re.compile(r"\s*\((?:[^()]*=[^()]*|the user [^()]*)\)")
+_ASSIGNMENT = re.compile(r"\b([A-Za-z_][\w]*)=('[^']*'|\"[^\"]*\"|[^\s,;)]+)")
+
+
 def intent_text(plan: Plan, turn: PlanTurn) -> str:
-    if turn.intent.strip():
-        return turn.intent.strip()
+    """The turn's intent in words. MAGNET intents carry the values as `(name=value)` and notes for the plan's
+    reader (`(the user does not say x)`): the values are stated apart (see `known_facts`), so the code-like
+    parentheses go, and a bare `name='value'` left over reads as `name value`."""
+    intent = _ARG_PAREN.sub("", turn.intent)
+    intent = _ASSIGNMENT.sub(
+        lambda m: f"{humanize(m.group(1))} {m.group(2).strip(chr(39) + chr(34))}", intent
+    )
+    intent = " ".join(intent.split())
+    if intent:
+        return intent
     if plan.goal.strip():
         return plan.goal.strip()
     return "continue with your request"
@@ -399,7 +440,8 @@ def _tool_purpose(tool: Tool) -> str:
 def _facts_sentence(facts: list[Fact]) -> str:
     if not facts:
         return ""
-    return "The " + "; the ".join(f"{f.label} is {render_value(f.value)}" for f in facts) + "."
+    text = "The " + "; the ".join(f"{f.label} is {render_value(f.value)}" for f in facts)
+    return text if text[-1:] in ".?!" else text + "."
 
 
 def rule_utterance(plan: Plan, turn: PlanTurn) -> str:

@@ -63,6 +63,11 @@ class SynthConfig(BaseModel):
     history_window: int = Field(
         default=8, ge=1, le=64, description="latest messages the user and tool agents see of the dialog"
     )
+    max_tokens: dict[str, int] = Field(
+        default_factory=lambda: {"user": 100, "assistant": 384, "judge": 256},
+        description="per-agent cap on answer length (a user turn is 1-3 sentences; an unbounded small model "
+        "rambles to the global limit), used only where `llm.roles` sets no max_tokens of its own",
+    )
     concurrency: int | None = Field(
         default=None, ge=1, le=1024, description="dialogs in flight; default: the gateway's concurrency"
     )

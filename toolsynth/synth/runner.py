@@ -149,19 +149,31 @@ class DialogOutcome:
 
 
 class TalliedGateway:
-    """The run's gateway as one dialog sees it: same calls, plus the dialog's own token/cost tally."""
+    """The run's gateway as one dialog sees it: same calls, plus the dialog's own token/cost tally and the synth
+    stage's per-agent answer-length caps."""
 
-    def __init__(self, gateway: Any, tally: UsageTally) -> None:
+    def __init__(self, gateway: Any, tally: UsageTally, caps: dict[str, int] | None = None) -> None:
         self._gw = gateway
         self.tally = tally
+        self.caps = caps or {}
+
+    def _limits(self, role: str, kw: dict[str, Any]) -> dict[str, Any]:
+        cap = self.caps.get(role)
+        llm = getattr(self._gw, "config", None)
+        if cap is None or kw.get("max_tokens") is not None or llm is None:
+            return kw
+        rs = llm.roles.get(role) if hasattr(llm, "roles") else None
+        if rs is not None and rs.max_tokens is not None:
+            return kw  # the recipe said how long this role may talk
+        return {**kw, "max_tokens": min(cap, llm.max_tokens)}
 
     async def chat(self, role: str, messages: list[Any], tools: list[Any] | None = None, **kw: Any) -> Any:
-        res = await self._gw.chat(role, messages, tools=tools, **kw)
+        res = await self._gw.chat(role, messages, tools=tools, **self._limits(role, kw))
         self.tally.add(role, res)
         return res
 
     async def structured(self, role: str, messages: list[Any], schema: dict[str, Any], **kw: Any) -> Any:
-        res = await self._gw.structured(role, messages, schema, **kw)
+        res = await self._gw.structured(role, messages, schema, **self._limits(role, kw))
         self.tally.add(role, res)
         return res
 
@@ -199,7 +211,8 @@ class DialogBuilder:
         self.ctx = ctx
         self.cfg = ctx.config
         self.usage = UsageTally()
-        self.gw = TalliedGateway(ctx.gateway, self.usage)
+        caps = {self.cfg.roles.get(agent, agent): n for agent, n in self.cfg.max_tokens.items()}
+        self.gw = TalliedGateway(ctx.gateway, self.usage, caps)
         self.user = UserAgent(self.gw, self.cfg, self.usage)
         self.assistant = AssistantAgent(self.gw, self.cfg)
         self.tools: dict[str, Tool] = {name: plan.tool(name) for name in plan.tool_defs}
