@@ -264,12 +264,16 @@ def wants_direct(transport: str, model: str, api_base: str | None) -> bool:
 
 
 class DirectTransport:
-    """OpenAI chat-completions over one pooled aiohttp session per event loop."""
+    """OpenAI chat-completions posted by the gateway itself: plain http:// through the lean keep-alive client
+    (`toolsynth.llm.http`), https:// through one pooled aiohttp session per event loop."""
 
     def __init__(self) -> None:
+        from toolsynth.llm.http import LeanHTTP
+
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
             weakref.WeakKeyDictionary()
         )
+        self._lean = LeanHTTP()
 
     def _session(self) -> Any:
         import aiohttp
@@ -278,10 +282,7 @@ class DirectTransport:
         s = self._sessions.get(loop)
         if s is None or s.closed:
             # No connection limit here: the gateway's semaphore is the one bound on requests in flight.
-            s = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
-                json_serialize=lambda o: orjson.dumps(o).decode(),
-            )
+            s = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300))
             self._sessions[loop] = s
         return s
 
@@ -290,10 +291,30 @@ class DirectTransport:
         s = self._sessions.pop(loop, None)
         if s is not None and not s.closed:
             await s.close()
+        await self._lean.aclose()
 
-    async def complete(self, req: Request) -> dict[str, Any]:
+    async def _post(
+        self, url: str, body: bytes, headers: dict[str, str], timeout: float
+    ) -> tuple[int, Any, bytes]:
+        """(status, response headers, body). Raises TransientError for connection failures, TimeoutError."""
+        if url.startswith("http://"):
+            from toolsynth.llm.http import HTTPError
+
+            try:
+                return await self._lean.post(url, body, headers, timeout)
+            except HTTPError as exc:
+                raise TransientError(f"connection error: {_first_line(redact(str(exc)))}") from None
         import aiohttp
 
+        try:
+            async with self._session().post(
+                url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
+            ) as r:
+                return r.status, r.headers, await r.read()
+        except aiohttp.ClientError as exc:
+            raise TransientError(f"connection error: {_first_line(redact(str(exc)))}") from None
+
+    async def complete(self, req: Request) -> dict[str, Any]:
         assert req.api_base
         provider = provider_of(req.model)
         name = req.model.split("/", 1)[1] if provider in DIRECT_PROVIDERS else req.model
@@ -301,34 +322,22 @@ class DirectTransport:
         body.update({k: v for k, v in req.params.items() if v is not None and k != "hint"})
         if req.tools:
             body["tools"] = req.tools
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
         key = os.environ.get(KEY_ENV.get(provider, "OPENAI_API_KEY"))
         if key:
             headers["Authorization"] = f"Bearer {key}"
         url = req.api_base.rstrip("/") + "/chat/completions"
         try:
-            async with self._session().post(
-                url,
-                data=orjson.dumps(body),
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=req.timeout),
-            ) as r:
-                status = r.status
-                raw = await r.read()
-                retry_after = _retry_after(r.headers)
-        except asyncio.CancelledError:
-            raise
+            status, resp_headers, raw = await self._post(url, orjson.dumps(body), headers, req.timeout)
         except TimeoutError:
             raise TransientError(f"timed out after {req.timeout:g} s", status=408) from None
-        except aiohttp.ClientError as exc:
-            raise TransientError(f"connection error: {_first_line(redact(str(exc)))}") from None
         if status >= 400:
-            raise from_status(status, _error_text(raw), retry_after)
+            raise from_status(status, _error_text(raw), _retry_after(resp_headers))
         try:
             data = orjson.loads(raw)
             choice = data["choices"][0]
             msg = choice.get("message") or {}
-        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
+        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise TransientError(f"malformed response from {url}: {exc}") from None
         out = _normalize(
             msg.get("content"),
