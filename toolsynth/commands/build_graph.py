@@ -143,13 +143,12 @@ def command(
     if llm_model:
         llm = llm.model_copy(update={"model": llm_model})
 
-    _check_output(output)
-    tools, load_info = load_tools(catalog, fmt)
-
     from toolsynth.graph.build import build_graph, check_tools, make_embedder
 
-    check_tools(tools, where=str(catalog))
     embedder = make_embedder(cfg)  # resolves the model name now: a bad one fails before any work
+    _check_output(output)
+    tools, load_info = load_tools(catalog, fmt)
+    check_tools(tools, where=str(catalog))
     llm_cache = None
     if llm.cache:
         cd = Path(llm.cache_dir)

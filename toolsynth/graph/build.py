@@ -117,6 +117,8 @@ def build_graph(
         edges += res.edges
         magnet_summary = res.summary()
 
+    # Sorted by name, so the same catalog listed in another order gives the same file.
+    edges.sort(key=lambda e: (e.kind, e.source, e.target))
     total = time.perf_counter() - t_start
     model_s = embed_stats["model_load_s"] + embed_stats["encode_s"]
     report: dict[str, Any] = {

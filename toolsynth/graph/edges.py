@@ -174,12 +174,24 @@ def mix_context(
     return np.ascontiguousarray(v / norms, dtype=np.float32)
 
 
-def _pairs_from_knn(ids: np.ndarray, query_is_row: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Flatten a k-NN result into (query, hit) pairs; `query_is_row` says which side the queries were."""
+def _triples(
+    ids: np.ndarray, sims: np.ndarray, query_is_row: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flatten a k-NN result into (return row, param row, similarity); `query_is_row` says whether the queries
+    were the return fields."""
     q = np.repeat(np.arange(len(ids), dtype=np.int64), ids.shape[1])
     h = ids.reshape(-1)
+    s = sims.reshape(-1)
     ok = h >= 0
-    return (q[ok], h[ok]) if query_is_row else (h[ok], q[ok])
+    return (q[ok], h[ok], s[ok]) if query_is_row else (h[ok], q[ok], s[ok])
+
+
+def _name_ranks(tools: list[Tool]) -> np.ndarray:
+    ranks = np.empty(len(tools), dtype=np.int64)
+    ranks[np.argsort(np.asarray([t.name for t in tools], dtype=object), kind="stable")] = np.arange(
+        len(tools)
+    )
+    return ranks
 
 
 def _best_per_group(keys: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -192,11 +204,13 @@ def _best_per_group(keys: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return order[first]
 
 
-def _rank_within(groups: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """0-based rank of each row among the rows of its group, by descending score."""
+def _rank_within(groups: np.ndarray, scores: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
+    """0-based rank of each row among the rows of its group, by descending score; equal scores (the payload floor
+    gives many) are ordered by `tiebreak`, e.g. the rank of the other tool's name, so that the graph does not
+    depend on the order tools were listed in."""
     if len(groups) == 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.lexsort((np.arange(len(groups)), -scores, groups))
+    order = np.lexsort((tiebreak, -scores, groups))
     g = groups[order]
     start = np.ones(len(g), dtype=bool)
     start[1:] = g[1:] != g[:-1]
@@ -242,31 +256,34 @@ def return_param_edges(
     timings.index_kinds["returns"] = r_index.kind
 
     t0 = time.perf_counter()
-    _, ids = p_index.search(returns.vectors, k)  # for each output: the parameters it could fill
-    r1, p1 = _pairs_from_knn(ids, query_is_row=True)
-    _, ids = r_index.search(params.vectors, k)  # for each parameter: the outputs that could fill it
-    r2, p2 = _pairs_from_knn(ids, query_is_row=False)
-    rs, ps = [r1, r2], [p1, p2]
+    # The similarities FAISS returns are exact inner products for every index kind, so they are kept rather than
+    # recomputed (recomputing would gather two vectors per candidate: gigabytes on a large catalog).
+    sims, ids = p_index.search(returns.vectors, k)  # for each output: the parameters it could fill
+    r1, p1, s1 = _triples(ids, sims, query_is_row=True)
+    sims, ids = r_index.search(params.vectors, k)  # for each parameter: the outputs that could fill it
+    r2, p2, s2 = _triples(ids, sims, query_is_row=False)
+    rs, ps, ss = [r1, r2], [p1, p2], [s1, s2]
     if pay_index is not None:
         # Payload parameters accept any output of a compatible type, so a producer needs its nearest ones even
         # when they are far from it in meaning.
-        _, ids = pay_index.search(returns.vectors, min(k, len(pay_ids)))
-        r3, local = _pairs_from_knn(ids, query_is_row=True)
+        sims, ids = pay_index.search(returns.vectors, min(k, len(pay_ids)))
+        r3, local, s3 = _triples(ids, sims, query_is_row=True)
         rs.append(r3)
         ps.append(pay_ids[local])
+        ss.append(s3)
+    del sims, ids
     timings.search_s += time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    r = np.concatenate(rs)
-    p = np.concatenate(ps)
-    key = np.unique(r * len(params) + p)
-    r, p = key // len(params), key % len(params)
+    r, p, sim = np.concatenate(rs), np.concatenate(ps), np.concatenate(ss)
+    del rs, ps, ss
+    _, first = np.unique(r * len(params) + p, return_index=True)
+    r, p, sim = r[first], p[first], sim[first]
     a = returns.tool_idx[r]
     b = params.tool_idx[p]
     keep = a != b
-    r, p, a, b = r[keep], p[keep], a[keep], b[keep]
+    r, p, a, b, sim = r[keep], p[keep], a[keep], b[keep], sim[keep]
     timings.candidates["return_param"] = len(r)
-    sim = np.einsum("ij,ij->i", returns.vectors[r], params.vectors[p])
     is_payload = params.payload[p]
     score = np.where(is_payload, np.maximum(sim, cfg.payload_floor), sim)
     compat = compat_matrix(cfg)[returns.type_code[r], params.type_code[p]]
@@ -278,9 +295,10 @@ def return_param_edges(
         score = np.where(generic_opt, score * config.generic.optional_weight, score)
 
     n_tools = len(tools)
+    name_rank = _name_ranks(tools)
     best = _best_per_group(a * n_tools + b, score)
     best = best[score[best] >= cfg.min_score]
-    rank = _rank_within(a[best], score[best])
+    rank = _rank_within(a[best], score[best], name_rank[b[best]])
     best = best[rank < cfg.max_out]
     best = best[np.lexsort((b[best], a[best]))]
     edges = []
@@ -351,25 +369,30 @@ def param_param_edges(
     best = _best_per_group(ta * n_tools + tb, s)
     # An edge stays if it is among the strongest `max_per_tool` of either end: hubs keep their best links, and a
     # sparse tool is not cut off by a hub's cap.
+    name_rank = _name_ranks(tools)
     ends = np.concatenate([ta[best], tb[best]])
-    ranks = _rank_within(ends, np.concatenate([s[best], s[best]]))
+    others = np.concatenate([name_rank[tb[best]], name_rank[ta[best]]])
+    ranks = _rank_within(ends, np.concatenate([s[best], s[best]]), others)
     nb = len(best)
     ok = (ranks[:nb] < cfg.max_per_tool) | (ranks[nb:] < cfg.max_per_tool)
     best = best[ok]
     best = best[np.lexsort((tb[best], ta[best]))]
     edges = []
     for x in best.tolist():
+        fi, fj = i[x], j[x]
+        if tools[ta[x]].name > tools[tb[x]].name:  # stored once, source < target by name
+            fi, fj = fj, fi
         edges.append(
             Edge(
-                source=tools[ta[x]].name,
-                target=tools[tb[x]].name,
+                source=tools[params.tool_idx[fi]].name,
+                target=tools[params.tool_idx[fj]].name,
                 kind="param_param",
                 score=float(s[x]),
                 weight=float(s[x]),
                 directed=False,
                 reason={
-                    "source_field": f"param:{params.views[i[x]].path}",
-                    "target_field": f"param:{params.views[j[x]].path}",
+                    "source_field": f"param:{params.views[fi].path}",
+                    "target_field": f"param:{params.views[fj].path}",
                     "similarity": round(float(s[x]), 4),
                 },
             )
