@@ -181,3 +181,18 @@ def test_assistant_requests_carry_the_dialog_so_far_in_canonical_form():
     assert [m["role"] for m in sent] == [m["role"] for m in exported]
     tool_msgs = [m for m in sent if m["role"] == "tool"]
     assert all(m["tool_call_id"].startswith("call_") for m in tool_msgs)
+
+
+def test_answer_length_caps_apply_only_where_the_recipe_sets_none():
+    from bfcl_plan_fixtures import is_user_request
+
+    from toolsynth.llm.config import ModelSettings
+
+    _run(message_plan())
+    user_caps = {r.params["max_tokens"] for r in ScriptedModel.calls if is_user_request(r)}
+    assert user_caps == {100}
+    ScriptedModel.calls.clear()
+    gw = scripted_gateway(roles={"user": ModelSettings(max_tokens=40)})
+    asyncio.run(synthesize_dialog(message_plan(), SynthContext(gateway=gw, config=SynthConfig())))
+    assert {r.params["max_tokens"] for r in ScriptedModel.calls if is_user_request(r)} == {40}
+    assert {r.params["max_tokens"] for r in ScriptedModel.calls if r.tools is not None} == {384}

@@ -63,6 +63,7 @@ class TurnOutcome:
     offered: dict[str, Tool]
     results: dict[str, ExecResult]  # tool_call_id → result
     user_source: str | None = None  # "model" / "rule" / None when the turn has no user message
+    tools: dict[str, Tool] = field(default_factory=dict)  # every tool of the plan (parsed once per dialog)
 
     @property
     def turn_messages(self) -> list[Message]:
@@ -106,7 +107,9 @@ async def default_checker(outcome: TurnOutcome, gateway: Any, config: SynthConfi
         offered=list(outcome.offered),
         expected=outcome.turn.expected,
     )
-    tools = checks.ToolIndex(outcome.plan.tool(n) for n in outcome.plan.tool_defs)
+    tools = checks.ToolIndex(
+        outcome.tools.values() if outcome.tools else (outcome.plan.tool(n) for n in outcome.plan.tool_defs)
+    )
     out: list[CheckResult] = []
     if "format" in wanted:
         out.append(checks.check_format(view, tools))
@@ -352,7 +355,14 @@ class DialogBuilder:
                     self._restore(token)
                 dturn, results, user_source = await self.realize_turn(turn, attempt, feedback)
                 outcome = TurnOutcome(
-                    self.plan, turn, dturn, self.messages, self._offered(turn), results, user_source
+                    self.plan,
+                    turn,
+                    dturn,
+                    self.messages,
+                    self._offered(turn),
+                    results,
+                    user_source,
+                    self.tools,
                 )
                 checks = list(await self.ctx.checker(outcome, self.gw, self.cfg))
                 failure = next((c for c in checks if c.layer in self.required and c.passed is False), None)
