@@ -73,7 +73,7 @@ def test_rerun_reuses_a_finished_output_made_with_the_same_settings_only(tmp_pat
 def test_limit_and_recipe_settings(tmp_path, plans_file):
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(
-        "strategy: magnet\ncatalog: [x]\n"
+        "strategy: magnet\ncatalog: x\n"
         "llm: {model: scripted/good, cache: false}\n"
         "synth: {required_checks: [format, execution], checks: [format, execution], max_regenerations: 0}\n"
     )
