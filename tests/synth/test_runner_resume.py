@@ -117,7 +117,7 @@ def _lines(path: Path) -> int:
     return path.read_bytes().count(b"\n") if path.exists() else 0
 
 
-@pytest.mark.slow  # three process start-ups (litellm import) and a slowed run: ~15 s idle, more on a busy machine
+@pytest.mark.slow  # two process start-ups (litellm import) and a slowed run: ~15 s idle, more on a busy machine
 def test_killed_at_a_random_point_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path):
     rng = random.Random(7)
     plans = many_plans(8)  # 40 dialogs
