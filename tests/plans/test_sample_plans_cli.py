@@ -52,7 +52,7 @@ def test_json_summary_and_manifest(bfcl_graph_dir: Path, tmp_path: Path) -> None
 def test_stats_table_and_recipe_settings(bfcl_graph_dir: Path, tmp_path: Path) -> None:
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(
-        "strategy: magnet\nseed: 3\ncatalog: [x]\nplans:\n  n: 120\n  subset_size: [3, 3]\n"
+        "strategy: magnet\nseed: 3\ncatalog: x\nplans:\n  n: 120\n  subset_size: [3, 3]\n"
         "  magnet:\n    category_targets: {base: 0.5, miss_param: 0.5}\n"
     )
     out = tmp_path / "plans.jsonl"
@@ -81,7 +81,7 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert r.stderr.startswith("error: ") and len(r.stderr.strip().splitlines()) == 1
     bad = tmp_path / "bad.yaml"
-    bad.write_text("strategy: magnet\ncatalog: [x]\nplans:\n  magnet:\n    category_targets: {base: 0.7}\n")
+    bad.write_text("strategy: magnet\ncatalog: x\nplans:\n  magnet:\n    category_targets: {base: 0.7}\n")
     r = subprocess.run(
         [
             sys.executable,
