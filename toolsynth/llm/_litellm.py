@@ -42,10 +42,11 @@ def get_litellm() -> ModuleType:
             litellm.suppress_debug_info = True
             litellm.telemetry = False
             litellm.set_verbose = False
-            # litellm's loggers can print request details (headers included) at debug level: keep them quiet
-            # whatever level the user asked toolsynth for.
+            # litellm's loggers can print request details (headers included) at debug level, and warn about its
+            # own internals (e.g. its logging worker moving between the event loops of successive `gw.run`s):
+            # errors only, whatever level the user asked toolsynth for.
             for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
-                logging.getLogger(name).setLevel(logging.WARNING)
+                logging.getLogger(name).setLevel(logging.ERROR)
             _register_providers(litellm)
             _litellm = litellm
     return _litellm
