@@ -168,3 +168,20 @@ def test_tool_order_does_not_matter(bfcl_build: GraphBuild, bfcl_two, graph_conf
     shuffled = list(reversed(bfcl_two))
     again = build_graph(shuffled, graph_config, embedder=embedder)
     assert [e.to_record() for e in again.graph.edges] == [e.to_record() for e in bfcl_build.graph.edges]
+
+
+def test_payload_rule_and_its_cap(bfcl_build: GraphBuild, bfcl_two, graph_config, embedder) -> None:
+    def payload_in(build: GraphBuild) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for e in build.graph.edges:
+            if e.reason.get("rule") == "payload":
+                assert e.reason["target_field"] in ("param:message", "param:content", "param:value")
+                assert e.reason["similarity"] < graph_config.return_param.payload_floor
+                counts[e.target] = counts.get(e.target, 0) + 1
+        return counts
+
+    # `contact_customer_support.message` and `echo.content` take outputs that are far from them in meaning.
+    assert payload_in(bfcl_build).get("echo", 0) > 2
+    capped = graph_config.model_copy(deep=True)
+    capped.return_param.payload_max_in = 2
+    assert max(payload_in(build_graph(bfcl_two, capped, embedder=embedder)).values()) <= 2

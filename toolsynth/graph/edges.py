@@ -284,8 +284,17 @@ def return_param_edges(
     keep = a != b
     r, p, a, b, sim = r[keep], p[keep], a[keep], b[keep], sim[keep]
     timings.candidates["return_param"] = len(r)
-    is_payload = params.payload[p]
-    score = np.where(is_payload, np.maximum(sim, cfg.payload_floor), sim)
+    n_tools = len(tools)
+    name_rank = _name_ranks(tools)
+    is_payload = params.payload[p] & (sim < cfg.payload_floor)
+    if cfg.payload_max_in is not None and is_payload.any():
+        # Only the `payload_max_in` nearest producers of a consumer tool get the floor.
+        idx = np.nonzero(is_payload)[0]
+        pair = a * n_tools + b
+        best = idx[_best_per_group(pair[idx], sim[idx])]
+        over = best[_rank_within(b[best], sim[best], name_rank[a[best]]) >= cfg.payload_max_in]
+        is_payload &= ~np.isin(pair, pair[over])
+    score = np.where(is_payload, cfg.payload_floor, sim)
     compat = compat_matrix(cfg)[returns.type_code[r], params.type_code[p]]
     score = score * compat
     req = params.required[p]
@@ -294,8 +303,6 @@ def return_param_edges(
     if config.generic.enabled:
         score = np.where(generic_opt, score * config.generic.optional_weight, score)
 
-    n_tools = len(tools)
-    name_rank = _name_ranks(tools)
     best = _best_per_group(a * n_tools + b, score)
     best = best[score[best] >= cfg.min_score]
     rank = _rank_within(a[best], score[best], name_rank[b[best]])
@@ -312,7 +319,7 @@ def return_param_edges(
             "type_compat": round(float(compat[i]), 2),
             "required": bool(req[i]),
         }
-        if is_payload[i] and sim[i] < cfg.payload_floor:
+        if is_payload[i]:
             reason["rule"] = "payload"
         if config.generic.enabled and generic_opt[i]:
             reason["generic"] = params.names[p[i]]
