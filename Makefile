@@ -2,7 +2,6 @@
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-CATALOGS ?= ../shared/catalogs
 
 .PHONY: install demo test lint bench clean
 
@@ -16,10 +15,10 @@ $(BIN)/toolsynth: pyproject.toml
 
 install: $(BIN)/toolsynth
 
-# The main job: for now, load and summarise every bundled and shared catalog.
+# The main job, offline: bundled BFCL tools -> graph -> MAGNET plans -> dialogs executed on the real BFCL classes.
 demo: install
 	$(BIN)/toolsynth catalog inspect tool_catalogs
-	@if [ -d $(CATALOGS) ]; then $(BIN)/toolsynth catalog inspect $(CATALOGS); fi
+	$(BIN)/toolsynth run recipes/bfcl-magnet-offline.yaml
 
 test: install
 	$(BIN)/python -m pytest
