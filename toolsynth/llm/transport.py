@@ -264,16 +264,12 @@ def wants_direct(transport: str, model: str, api_base: str | None) -> bool:
 
 
 class DirectTransport:
-    """OpenAI chat-completions posted by the gateway itself: plain http:// through the lean keep-alive client
-    (`toolsynth.llm.http`), https:// through one pooled aiohttp session per event loop."""
+    """OpenAI chat-completions posted by the gateway itself, through one pooled aiohttp session per event loop."""
 
     def __init__(self) -> None:
-        from toolsynth.llm.http import LeanHTTP
-
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
             weakref.WeakKeyDictionary()
         )
-        self._lean = LeanHTTP()
 
     def _session(self) -> Any:
         import aiohttp
@@ -291,19 +287,11 @@ class DirectTransport:
         s = self._sessions.pop(loop, None)
         if s is not None and not s.closed:
             await s.close()
-        await self._lean.aclose()
 
     async def _post(
         self, url: str, body: bytes, headers: dict[str, str], timeout: float
     ) -> tuple[int, Any, bytes]:
         """(status, response headers, body). Raises TransientError for connection failures, TimeoutError."""
-        if url.startswith("http://"):
-            from toolsynth.llm.http import HTTPError
-
-            try:
-                return await self._lean.post(url, body, headers, timeout)
-            except HTTPError as exc:
-                raise TransientError(f"connection error: {_first_line(redact(str(exc)))}") from None
         import aiohttp
 
         try:
