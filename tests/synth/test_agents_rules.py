@@ -159,3 +159,16 @@ def test_values_as_people_write_them():
     assert states_value("numbers 39.16, 23.5 and 72.21", [39.16, 23.5, 72.21])
     assert not states_value("numbers 39.16 and 23.5", [39.16, 23.5, 72.21])
     assert states_value("turn it on", True)  # no wording to check
+
+
+def test_user_message_that_echoes_its_own_prompt_is_refused():
+    # Seen with the offline 135M model: the user agent repeated its instructions, values included.
+    plan = message_plan()
+    turn = plan.turns[1]
+    names, facts = list(plan.tool_defs), known_facts(plan, turn)
+    echoed = "Your goal for this message is to send a message. You know: receiver id = USR002"
+    assert (
+        check_user_text(echoed, names, [], facts)
+        == "it repeats the instructions instead of speaking as the user"
+    )
+    assert check_user_text("Send USR002 this, you know: Lunch at noon?", names, [], facts) is None

@@ -365,6 +365,13 @@ def states_value(text: str, value: Any) -> bool:
 
 
 MAX_USER_CHARS = 600
+# Headings of the user agent's own prompt: a small model that echoes its instructions writes these, and such a
+# message would teach the trained model that users talk in prompt scaffolding.
+_PROMPT_ECHO = re.compile(
+    r"your goal for this message|you know:\s*[^.\n]*\s=\s|what the assistant will have to do"
+    r"|conversation so far:|you have not said it yet|now write the user'?s message",
+    re.I,
+)
 
 
 def check_user_text(
@@ -375,6 +382,8 @@ def check_user_text(
         return "the message is empty"
     if text.lstrip().startswith(("{", "[", "```")):
         return "the message is code or JSON, not something a person says"
+    if _PROMPT_ECHO.search(text):
+        return "it repeats the instructions instead of speaking as the user"
     if len(text) > MAX_USER_CHARS or len([ln for ln in text.splitlines() if ln.strip()]) > 4:
         return "it is too long for one user message"
     named = names_function(text, names)
