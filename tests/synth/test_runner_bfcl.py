@@ -196,3 +196,25 @@ def test_answer_length_caps_apply_only_where_the_recipe_sets_none():
     asyncio.run(synthesize_dialog(message_plan(), SynthContext(gateway=gw, config=SynthConfig())))
     assert {r.params["max_tokens"] for r in ScriptedModel.calls if is_user_request(r)} == {40}
     assert {r.params["max_tokens"] for r in ScriptedModel.calls if r.tools is not None} == {384}
+
+
+def test_tool_choice_follows_the_plan_unless_the_recipe_turns_it_off():
+    out = _run(fs_split_plan())
+    assert out.accepted
+    choices = [
+        (r.messages[0]["content"].split(HINT_MARK, 1)[1][:12], r.params.get("tool_choice"))
+        for r in ScriptedModel.calls
+        if r.tools is not None
+    ]
+    assert choices == [
+        ("Make this to", "required"),  # turn 0: cd
+        ("All the need", "none"),  # its answer
+        ("The user has", "none"),  # split turn: ask
+        ("Make this to", "required"),  # mkdir
+        ("All the need", "none"),
+        ("Make this to", "required"),  # ls
+        ("All the need", "none"),
+    ]
+    ScriptedModel.calls.clear()
+    _run(fs_split_plan(), steer_tool_choice=False)
+    assert all("tool_choice" not in r.params for r in ScriptedModel.calls)

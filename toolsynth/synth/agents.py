@@ -490,19 +490,32 @@ def _call_text(call: PlannedCall) -> str:
     return f"{call.tool}({', '.join(args)})"
 
 
+def remaining_calls(turn: PlanTurn, done: list[ToolCall]) -> list[PlannedCall]:
+    """The turn's planned calls not yet made (matched by tool name, each made call used once)."""
+    made = [c.name for c in done]
+    remaining = []
+    for c in turn.expected.calls:
+        if c.tool in made:
+            made.remove(c.tool)
+        else:
+            remaining.append(c)
+    return remaining
+
+
+def tool_choice_for(turn: PlanTurn, done: list[ToolCall]) -> str:
+    """What the plan says the next assistant step is: `required` while planned calls are due, `none` where a text
+    reply is (ask, refuse, chat, and the answer after the calls)."""
+    if turn.expected.kind == "call" and remaining_calls(turn, done):
+        return "required"
+    return "none"
+
+
 def render_hint(plan: Plan, turn: PlanTurn, done: list[ToolCall] | None = None, feedback: str = "") -> str:
     """The plan's expected action as an instruction to the assistant (forth-translation's `fs_h`)."""
     exp = turn.expected
     done = done or []
     if exp.kind == "call":
-        calls = list(exp.calls)
-        made = [c.name for c in done]
-        remaining = []
-        for c in calls:
-            if c.tool in made:
-                made.remove(c.tool)
-            else:
-                remaining.append(c)
+        remaining = remaining_calls(turn, done)
         if not remaining:
             text = (
                 "All the needed tool calls have been made. Answer the user in natural language, using only what "
@@ -559,9 +572,17 @@ class AssistantAgent:
         return [{"role": "system", "content": system_with_hint(system, hint)}, *out]
 
     async def act(
-        self, messages: list[Message], tools: list[dict], hint: str | None, *, seed: int | None = None
+        self,
+        messages: list[Message],
+        tools: list[dict],
+        hint: str | None,
+        *,
+        seed: int | None = None,
+        tool_choice: str | None = None,
     ) -> Any:
         kwargs: dict[str, Any] = {}
         if seed is not None:
             kwargs["seed"] = seed
+        if tool_choice is not None and tools:
+            kwargs["tool_choice"] = tool_choice
         return await self.gw.chat(self.role, self.request(messages, hint), tools=tools or None, **kwargs)

@@ -45,6 +45,11 @@ class SynthConfig(BaseModel):
         le=4,
         description="extra user messages inside a tool turn when the assistant asks instead of acting",
     )
+    steer_tool_choice: bool = Field(
+        default=True,
+        description="set `tool_choice` from the plan: `required` while planned calls are due, `none` where a "
+        "text reply is expected (ask, refuse, chat, the answer after the calls); the checks still judge the result",
+    )
     user_retries: int = Field(
         default=2,
         ge=0,

@@ -25,7 +25,7 @@ from toolsynth.console import log
 from toolsynth.errors import LLMError, ToolsynthError
 from toolsynth.messages import Message, ToolCall
 from toolsynth.plans.record import Plan, PlanTurn
-from toolsynth.synth.agents import AssistantAgent, UsageTally, UserAgent, render_hint
+from toolsynth.synth.agents import AssistantAgent, UsageTally, UserAgent, render_hint, tool_choice_for
 from toolsynth.synth.backends.base import Backend, ExecResult, make_backend
 from toolsynth.synth.backends.simulated import SimulatedBackend
 from toolsynth.synth.config import SynthConfig
@@ -299,7 +299,11 @@ class DialogBuilder:
             hint = render_hint(self.plan, turn, done, feedback if step == 0 else "")
             first_hint = first_hint or hint
             res = await self.assistant.act(
-                self.messages, tool_defs, hint, seed=_seed(self.plan, turn.index, attempt, step)
+                self.messages,
+                tool_defs,
+                hint,
+                seed=_seed(self.plan, turn.index, attempt, step),
+                tool_choice=tool_choice_for(turn, done) if self.cfg.steer_tool_choice else None,
             )
             calls = [
                 ToolCall(id=self._new_call_id(), name=c.name, arguments=c.arguments) for c in res.tool_calls
