@@ -226,6 +226,7 @@ class DialogBuilder:
         self.sim: SimulatedBackend | None = None
         self.n_calls = 0
         self.required = set(self.cfg.required_checks)
+        self._turn_token: tuple[Any, Any] | None = None
 
     # -- backends --
 
@@ -253,6 +254,10 @@ class DialogBuilder:
         if call.name not in offered:
             # Never run a tool the assistant was not offered (a miss_func turn's withheld tool would change state).
             return ExecResult(ok=False, error=f"tool {call.name!r} is not available", source="rejected")
+        if self._turn_token is None and self.cfg.max_regenerations > 0:
+            # Only execution changes backend state, so the turn's snapshot is taken just before its first call:
+            # turns without calls (asks, refusals, chat) never pay for a deep copy of the state.
+            self._turn_token = self._checkpoint()
         if self.real is not None and self.real.handles(call.name):
             return await self.real.aexecute(call)
         if self.sim is not None and self.sim.handles(call.name):
@@ -347,7 +352,7 @@ class DialogBuilder:
         except ToolsynthError as exc:
             return DialogOutcome(self._dialog(), False, error=f"backend: {exc.one_line()}")
         for turn in sorted(self.plan.turns, key=lambda t: t.index):
-            token = self._checkpoint()
+            self._turn_token = None
             start = len(self.messages)
             n_calls = self.n_calls
             feedback = ""
@@ -356,7 +361,8 @@ class DialogBuilder:
                 if attempt:
                     del self.messages[start:]
                     self.n_calls = n_calls
-                    self._restore(token)
+                    if self._turn_token is not None:
+                        self._restore(self._turn_token)
                 dturn, results, user_source = await self.realize_turn(turn, attempt, feedback)
                 outcome = TurnOutcome(
                     self.plan,
