@@ -208,6 +208,17 @@ def command(
     if built.report["generic_fields"]:
         gen = ", ".join(f"{k} ({v})" for k, v in list(built.report["generic_fields"].items())[:12])
         stdout.print(f"generic fields (tools carrying them): {gen}", highlight=False)
+    if "magnet" in built.report:
+        from toolsynth.console import stderr
+        from toolsynth.llm.accounting import format_summary
+
+        m = built.report["magnet"]
+        stdout.print(
+            f"magnet: {m['labelled_tools']} tools labelled into {m['labels']} labels, {m['judged_pairs']} pairs "
+            f"judged, {m['edges']} kept ({m['label_failures']} label / {m['judge_failures']} judge failures)",
+            highlight=False,
+        )
+        stderr.print(f"  {format_summary(m['usage'])}", highlight=False)
     if view_path:
         stdout.print(f"view: {view_path}", highlight=False)
     if stats:

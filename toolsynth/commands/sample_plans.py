@@ -115,6 +115,11 @@ def command(
         + (f" ({s['rejects']} rejected → {result['rejects_file']})" if s["rejects"] else "")
         + f"; coverage {s['coverage']['share']:.1%} of {s['coverage']['catalog_tools']} tools"
     )
+    if result.get("usage"):
+        from toolsynth.console import stderr
+        from toolsynth.llm.accounting import format_summary
+
+        stderr.print(f"  {format_summary(result['usage'])}", highlight=False)
     if stats:
         from toolsynth.plans.stats import render
 
