@@ -262,3 +262,17 @@ def test_broken_records_fail_without_stopping_the_file(tmp_path: Path, fs_defs: 
     assert code == 1 and rep["records"] == 3 and rep["records_passed"] == 1
     reasons = {f["line"]: f["failures"][0]["reason"] for f in rep["failing"]}
     assert "function.name" in reasons[1] and "parameters must have type object" in reasons[2]
+
+
+def test_a_rejects_file_is_verified_afresh(tmp_path: Path) -> None:
+    # dialogs.rejects.jsonl records are dialogs plus the synthesizer's `failure`: verify reads them like dialogs.
+    gold = list(bfcl_gold.gold_dialogs("base", limit=2))
+    recs = [
+        {**d.to_record(), "failure": {"layer": "semantic", "turn": 0, "reason": "judge said no"}}
+        for d in gold
+    ]
+    rejects = tmp_path / "dialogs.rejects.jsonl"
+    write_artifact(rejects, "dialog_reject", recs)
+    code, rep = run_verify(str(rejects), "--checks", "format,execution")
+    assert rep["formats"] == {"canonical": 2}
+    assert code == 0 and rep["failing"] == []

@@ -317,7 +317,8 @@ def read_dialogs(
         rid = str(rec.get("id") or f"line-{lineno}")
         try:
             if kind == "canonical":
-                dialog = Dialog.from_record(rec)
+                # A rejects file holds dialogs plus the synthesizer's verdict (`failure`): verify them afresh.
+                dialog = Dialog.from_record({k: v for k, v in rec.items() if k != "failure"})
             elif kind == "openai":
                 dialog = from_openai(rec, rid=rid, source=source, where=where)
             else:
