@@ -9,11 +9,13 @@ request. The dialogs therefore take their full, realistic path — user turns, c
 simulated tools, per-turn checks with the LLM judge, journal writes — while every model call costs one real round
 trip to the delayed server.
 
-A dialog's model calls are sequential; dialogs run side by side. With C dialogs in flight and calls taking exactly
-`delay`, the best possible wall time is max(total_calls * delay / C, longest dialog's calls * delay): the ideal
-for that many model calls. Achieved / ideal is the share of the model's time the pipeline does not waste.
+A dialog's model calls are sequential; dialogs run side by side (`toolsynth synthesize --concurrency C` keeps C
+model requests in flight and runs C + C/8 dialogs, so that dialogs busy with local work leave no request slot
+idle). With C requests in flight and calls taking exactly `delay`, the best possible wall time is
+max(total_calls * delay / C, longest dialog's calls * delay): the ideal for that many model calls. Achieved /
+ideal is the share of the model's capacity the pipeline does not waste.
 
-    python benchmarks/synth_throughput.py [--delay 0.1] [--concurrency 32] [--dialogs 320]
+    python benchmarks/synth_throughput.py [--delay 0.1] [--concurrency 32] [--dialogs 640]
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ def measure(port: int, delay: float, concurrency: int, n: int, workdir: Path) ->
     from toolsynth.llm.config import LLMConfig
     from toolsynth.llm.gateway import Gateway
     from toolsynth.synth.config import SynthConfig
-    from toolsynth.synth.runner import SynthContext, run_plans
+    from toolsynth.synth.runner import SynthContext, dialogs_in_flight, run_plans
 
     cfg = LLMConfig(
         model="openai/bench",
@@ -110,17 +112,19 @@ def measure(port: int, delay: float, concurrency: int, n: int, workdir: Path) ->
     )
     gw = Gateway(cfg, stage="synthesize")
     answer_like_scripted(gw)
-    ctx = SynthContext(gateway=gw, config=SynthConfig())
+    synth = SynthConfig()
+    ctx = SynthContext(gateway=gw, config=synth)
+    n_dialogs = dialogs_in_flight(cfg, synth)  # what `toolsynth synthesize --concurrency N` runs
     todo = plans(n)
 
     async def run() -> tuple[float, float, int, object]:
         # warm-up: imports, BFCL classes, connections (its own output, not timed)
         warm = plans(concurrency, tag="warm-", seed_offset=500)
-        await run_plans(warm, workdir / "warm.jsonl", ctx, concurrency=concurrency)
+        await run_plans(warm, workdir / "warm.jsonl", ctx, concurrency=n_dialogs)
         before = gw.usage_summary()["total"]["calls"]
         cpu0 = time.process_time()
         t0 = time.perf_counter()
-        summary = await run_plans(todo, workdir / "dialogs.jsonl", ctx, concurrency=concurrency)
+        summary = await run_plans(todo, workdir / "dialogs.jsonl", ctx, concurrency=n_dialogs)
         wall = time.perf_counter() - t0
         return wall, time.process_time() - cpu0, gw.usage_summary()["total"]["calls"] - before, summary
 
@@ -142,6 +146,8 @@ def measure(port: int, delay: float, concurrency: int, n: int, workdir: Path) ->
     assert server_calls == calls, (server_calls, calls)  # every call the dialogs count went to the server
     ideal_wall = max(calls * delay / concurrency, max(per_dialog) * delay)
     return {
+        "requests_in_flight": concurrency,
+        "dialogs_in_flight": n_dialogs,
         "dialogs": len(per_dialog),
         "accepted": summary.accepted,  # type: ignore[attr-defined]
         "model_calls": calls,
@@ -158,7 +164,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--delay", type=float, default=0.1)
     ap.add_argument("--concurrency", type=int, default=32)
-    ap.add_argument("--dialogs", type=int, default=320)
+    ap.add_argument("--dialogs", type=int, default=640)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench-not-a-real-key")
@@ -175,8 +181,8 @@ def main() -> None:
         print(json.dumps(row, indent=2))
         return
     print(
-        f"synth throughput: server delay {args.delay * 1000:.0f} ms, {args.concurrency} dialogs in flight, "
-        f"{os.cpu_count()} CPUs"
+        f"synth throughput: server delay {args.delay * 1000:.0f} ms, {row['requests_in_flight']} model requests "
+        f"in flight ({row['dialogs_in_flight']} dialogs), {os.cpu_count()} CPUs"
     )
     print(
         f"{row['dialogs']} dialogs ({row['accepted']} accepted), {row['model_calls']} model calls "

@@ -74,7 +74,7 @@ def command(
         None, "--model", "-m", help="Model for every role without its own (default: local/smollm2)."
     ),
     concurrency: int | None = typer.Option(
-        None, "--concurrency", "-c", min=1, max=1024, help="Dialogs and model requests in flight."
+        None, "--concurrency", "-c", min=1, max=1024, help="Model requests in flight (dialogs: a few more)."
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Bypass the model response cache."),
     limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Only the first N plans."),
@@ -89,7 +89,13 @@ def command(
     from toolsynth.llm.config import LLMConfig
     from toolsynth.recipe import load_recipe
     from toolsynth.synth.config import SynthConfig
-    from toolsynth.synth.runner import SynthContext, rejects_path, role_models, run_plans
+    from toolsynth.synth.runner import (
+        SynthContext,
+        dialogs_in_flight,
+        rejects_path,
+        role_models,
+        run_plans,
+    )
 
     llm = LLMConfig()
     synth = SynthConfig()
@@ -105,7 +111,6 @@ def command(
     if no_cache:
         updates["cache"] = False
     llm = llm.model_copy(update=updates)
-    n_dialogs = concurrency or synth.concurrency or llm.concurrency
 
     loaded = _load_plans(plans, limit)
     if not loaded:
@@ -119,6 +124,7 @@ def command(
         cache_dir = cd if cd.is_absolute() else cache_base / cd
     gateway = Gateway(llm, stage="synthesize", cache_dir=cache_dir)
     models = role_models(llm, synth)
+    n_dialogs = dialogs_in_flight(llm, synth)
     ctx = SynthContext(gateway=gateway, config=synth, models=models)
 
     # A finished output made with the same settings is reused (a rerun or a grown plans file only makes what is
@@ -148,7 +154,8 @@ def command(
         "fingerprint": fingerprint,
         "model": llm.model,
         "models": models,
-        "concurrency": n_dialogs,
+        "concurrency": llm.concurrency,
+        "dialogs_in_flight": n_dialogs,
         "cache": llm.cache,
         "limit": limit,
         "recipe": str(recipe) if recipe else None,

@@ -74,7 +74,11 @@ class SynthConfig(BaseModel):
         "rambles to the global limit), used only where `llm.roles` sets no max_tokens of its own",
     )
     concurrency: int | None = Field(
-        default=None, ge=1, le=1024, description="dialogs in flight; default: the gateway's concurrency"
+        default=None,
+        ge=1,
+        le=1024,
+        description="dialogs in flight; default: `llm.concurrency` plus an eighth, so the model always has "
+        "`llm.concurrency` requests while some dialogs do local work",
     )
     roles: dict[str, str] = Field(
         default_factory=lambda: {

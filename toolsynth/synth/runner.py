@@ -184,6 +184,15 @@ class TalliedGateway:
         return getattr(self._gw, name)
 
 
+def dialogs_in_flight(llm: Any, config: SynthConfig) -> int:
+    """How many dialogs run at once: the recipe's `synth.concurrency`, else the model's concurrency plus an eighth.
+    A dialog spends part of its time on local work (execution, checks, prompts) with no request in flight; the
+    extra dialogs fill those gaps so the model (the expensive part) always has `llm.concurrency` requests."""
+    if config.concurrency:
+        return int(config.concurrency)
+    return int(llm.concurrency + max(1, llm.concurrency // 8))
+
+
 def role_models(llm: Any, config: SynthConfig) -> dict[str, str]:
     """agent → model string, as the gateway resolves it (a role's own model, else the run's)."""
     out = {}
@@ -226,7 +235,13 @@ class DialogBuilder:
         self.sim: SimulatedBackend | None = None
         self.n_calls = 0
         self.required = set(self.cfg.required_checks)
-        self._turn_token: tuple[Any, Any] | None = None
+        # Real-backend calls of the turns kept so far, in order, and of the turn being generated: a regenerated
+        # turn starts from a fresh backend with the kept calls replayed (BFCL classes are seeded, so replay is
+        # exact). Cheaper than snapshotting the state before every turn when regenerations are the exception, and
+        # it works for backends whose state cannot be deep-copied.
+        self._kept_calls: list[ToolCall] = []
+        self._turn_calls: list[ToolCall] = []
+        self._sim_history: list[dict[str, Any]] = []
 
     # -- backends --
 
@@ -254,11 +269,8 @@ class DialogBuilder:
         if call.name not in offered:
             # Never run a tool the assistant was not offered (a miss_func turn's withheld tool would change state).
             return ExecResult(ok=False, error=f"tool {call.name!r} is not available", source="rejected")
-        if self._turn_token is None and self.cfg.max_regenerations > 0:
-            # Only execution changes backend state, so the turn's snapshot is taken just before its first call:
-            # turns without calls (asks, refusals, chat) never pay for a deep copy of the state.
-            self._turn_token = self._checkpoint()
         if self.real is not None and self.real.handles(call.name):
+            self._turn_calls.append(call)
             return await self.real.aexecute(call)
         if self.sim is not None and self.sim.handles(call.name):
             return await self.sim.aexecute(call)
@@ -266,17 +278,25 @@ class DialogBuilder:
 
     # -- turns --
 
-    def _checkpoint(self) -> tuple[Any, Any]:
-        return (
-            self.real.checkpoint() if self.real is not None else None,
-            self.sim.checkpoint() if self.sim is not None else None,
-        )
-
-    def _restore(self, token: tuple[Any, Any]) -> None:
-        if self.real is not None:
-            self.real.restore(token[0])
+    def _begin_turn(self) -> None:
+        self._turn_calls = []
         if self.sim is not None:
-            self.sim.restore(token[1])
+            self._sim_history = self.sim.checkpoint()
+
+    def _keep_turn(self) -> None:
+        self._kept_calls.extend(self._turn_calls)
+        self._turn_calls = []
+
+    def _roll_back_turn(self) -> None:
+        """Backend state as it was when the turn began."""
+        if self._turn_calls and self.real is not None:
+            self.real = make_backend(self.plan.backend, list(self.tools.values()))
+            assert self.real is not None
+            for call in self._kept_calls:
+                self.real.execute(call)
+        self._turn_calls = []
+        if self.sim is not None:
+            self.sim.restore(self._sim_history)
 
     def _offered(self, turn: PlanTurn) -> dict[str, Tool]:
         return {n: self.tools[n] for n in turn.offered_tools if n in self.tools}
@@ -352,7 +372,7 @@ class DialogBuilder:
         except ToolsynthError as exc:
             return DialogOutcome(self._dialog(), False, error=f"backend: {exc.one_line()}")
         for turn in sorted(self.plan.turns, key=lambda t: t.index):
-            self._turn_token = None
+            self._begin_turn()
             start = len(self.messages)
             n_calls = self.n_calls
             feedback = ""
@@ -361,8 +381,7 @@ class DialogBuilder:
                 if attempt:
                     del self.messages[start:]
                     self.n_calls = n_calls
-                    if self._turn_token is not None:
-                        self._restore(self._turn_token)
+                    self._roll_back_turn()
                 dturn, results, user_source = await self.realize_turn(turn, attempt, feedback)
                 outcome = TurnOutcome(
                     self.plan,
@@ -377,6 +396,7 @@ class DialogBuilder:
                 checks = list(await self.ctx.checker(outcome, self.gw, self.cfg))
                 failure = next((c for c in checks if c.layer in self.required and c.passed is False), None)
                 if failure is None or attempt == self.cfg.max_regenerations:
+                    self._keep_turn()
                     self.turns.append(dturn)
                     self.checks.extend(checks)
                     break

@@ -192,13 +192,14 @@ class SimulatedBackend(Backend):
         self.history.append({"name": call.name, "arguments": call.arguments, "output": output})
         return ExecResult(ok=True, output=output, source="simulated", meta={"schema_valid": True})
 
-    # The gateway can't be deep-copied: a turn's checkpoint is the history only.
+    # The gateway can't be deep-copied: a turn's checkpoint is the history only. Entries are never changed after
+    # they are appended, so a shallow copy is a snapshot.
     def checkpoint(self) -> Any:
-        return copy.deepcopy(self.history)
+        return list(self.history)
 
     def restore(self, token: Any) -> None:
-        self.history = copy.deepcopy(token)
-        self.attempt += 1
+        self.history = list(token)
+        self.attempt += 1  # a regenerated turn asks the simulator with a new seed
 
     def state(self) -> dict[str, Any]:
         return {"calls": len(self.history)}
