@@ -159,3 +159,23 @@ def test_killed_at_a_random_point_then_rerun_loses_nothing_and_duplicates_nothin
     assert out.read_bytes() == ref.read_bytes()
     assert rejects_path(out).read_bytes() == rejects_path(ref).read_bytes()
     assert not partial_path(out).exists() and not partial_path(rejects_path(out)).exists()
+
+
+def test_a_rerun_answered_from_the_cache_writes_the_same_bytes(tmp_path):
+    from toolsynth.llm.config import LLMConfig
+    from toolsynth.llm.gateway import Gateway
+
+    plans = many_plans(2)
+    cfg = LLMConfig(model="scripted/good", cache=True, concurrency=4)
+    outs = []
+    for run in ("first", "second"):
+        gw = Gateway(cfg, stage="synthesize", cache_dir=tmp_path / "cache")
+        out = tmp_path / run / "dialogs.jsonl"
+        asyncio.run(run_plans(plans, out, SynthContext(gateway=gw, config=SynthConfig()), concurrency=5))
+        gw.close()
+        outs.append(out)
+        if run == "first":
+            n = len(ScriptedModel.calls)
+    assert len(ScriptedModel.calls) == n  # the second run asked the model nothing
+    assert outs[0].read_bytes() == outs[1].read_bytes()
+    assert rejects_path(outs[0]).read_bytes() == rejects_path(outs[1]).read_bytes()

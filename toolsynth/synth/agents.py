@@ -28,13 +28,13 @@ from toolsynth.synth.config import SynthConfig
 
 @dataclass
 class UsageTally:
-    """Tokens and calls of one dialog, per role (the gateway keeps the run-wide totals)."""
+    """Tokens and calls of one dialog, per role (the gateway keeps the run-wide totals). Whether an answer came from
+    the cache is left out of the record: the same dialog must read the same on a rerun that hits the cache."""
 
     calls: dict[str, int] = field(default_factory=dict)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
-    cached: int = 0
     rule_user_messages: int = 0
 
     def add(self, role: str, result: Any) -> None:
@@ -45,8 +45,6 @@ class UsageTally:
             self.prompt_tokens += int(_get(usage, "prompt_tokens", "input_tokens") or 0)
             self.completion_tokens += int(_get(usage, "completion_tokens", "output_tokens") or 0)
             self.cost += float(_get(usage, "cost", "cost_usd") or 0.0)
-        if getattr(result, "cached", False):
-            self.cached += 1
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -54,7 +52,6 @@ class UsageTally:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "cost": round(self.cost, 6),
-            "cached_calls": self.cached,
             "rule_user_messages": self.rule_user_messages,
         }
 
