@@ -218,3 +218,18 @@ def test_tool_choice_follows_the_plan_unless_the_recipe_turns_it_off():
     ScriptedModel.calls.clear()
     _run(fs_split_plan(), steer_tool_choice=False)
     assert all("tool_choice" not in r.params for r in ScriptedModel.calls)
+
+
+def test_a_call_with_unparsable_arguments_is_kept_marked_never_run_and_fails_format():
+    ScriptedModel.add_rule(
+        lambda r: r.tools is not None and "Make this tool call now: cd(" in r.messages[0]["content"],
+        {"tool_calls": [{"name": "cd", "arguments": '{"folder": "document"'}]},
+        times=1,
+        first=True,
+    )
+    out = _run(fs_split_plan(), max_regenerations=0)
+    assert not out.accepted and (out.failure.layer, out.failure.turn) == ("format", 0)
+    assert "arguments are not a JSON object" in out.failure.reason
+    (call,) = _calls(out.dialog, 0)
+    assert call.name == "cd" and list(call.arguments.values()) == ['{"folder": "document"']
+    assert _results(out.dialog, 0) == [{"error": "arguments are not a JSON object"}]

@@ -29,6 +29,7 @@ from toolsynth.synth.agents import AssistantAgent, UsageTally, UserAgent, render
 from toolsynth.synth.backends.base import Backend, ExecResult, make_backend
 from toolsynth.synth.backends.simulated import SimulatedBackend
 from toolsynth.synth.config import SynthConfig
+from toolsynth.synth.ingest import BAD_ARGS_KEY
 from toolsynth.synth.record import CheckResult, Dialog, DialogTurn
 
 LAYERS = ("format", "execution", "semantic", "adherence")
@@ -266,6 +267,8 @@ class DialogBuilder:
         return "+".join(parts) or ("simulated" if self.sim is not None else "none")
 
     async def execute(self, call: ToolCall, offered: dict[str, Tool]) -> ExecResult:
+        if BAD_ARGS_KEY in call.arguments:
+            return ExecResult(ok=False, error="arguments are not a JSON object", source="rejected")
         if call.name not in offered:
             # Never run a tool the assistant was not offered (a miss_func turn's withheld tool would change state).
             return ExecResult(ok=False, error=f"tool {call.name!r} is not available", source="rejected")
@@ -332,6 +335,16 @@ class DialogBuilder:
             )
             calls = [
                 ToolCall(id=self._new_call_id(), name=c.name, arguments=c.arguments) for c in res.tool_calls
+            ]
+            # A call whose arguments did not parse stays in the record, marked, so the format check names it
+            # (dropping it would leave an empty or misleading message); it is never executed.
+            calls += [
+                ToolCall(
+                    id=self._new_call_id(),
+                    name=str(bad.get("name") or ""),
+                    arguments={BAD_ARGS_KEY: _as_text(bad.get("arguments"))},
+                )
+                for bad in getattr(res, "invalid_tool_calls", None) or []
             ]
             content = res.content if (res.content or "").strip() else None
             self.messages.append(Message(role="assistant", content=content, tool_calls=calls))
@@ -432,6 +445,12 @@ class DialogBuilder:
             backend=self.backend_label(),
             backend_spec=self.plan.backend,
         )
+
+
+def _as_text(value: Any) -> str:
+    import orjson
+
+    return value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
 
 
 def _seed(plan: Plan, turn: int, attempt: int, step: int) -> int:
