@@ -15,7 +15,7 @@ from toolsynth.messages import ToolCall
 from toolsynth.plans.record import Plan
 from toolsynth.prefs.case import DialogCase
 from toolsynth.synth.backends.python_module import tools_from_module
-from toolsynth.synth.replay import ReplayMismatch, Replayer, recorded_calls
+from toolsynth.synth.replay import Replayer, ReplayMismatch, recorded_calls
 from toolsynth.synth.runner import SynthContext, synthesize_dialog
 
 
