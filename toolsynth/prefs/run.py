@@ -36,9 +36,24 @@ class PrefsContext:
     config: PrefsConfig
     synth: SynthConfig = field(default_factory=SynthConfig)
     gateway: Any = None
-    negative_model: str | None = (
-        None  # the model string the hint-free assistant resolves to (for the records)
-    )
+    # the model string the hint-free assistant resolves to (for the records)
+    negative_model: str | None = None
+
+    def fingerprint(self) -> str:
+        """What a dialog's pairs depend on: a journal made under other settings is not resumed."""
+        import hashlib
+
+        llm = getattr(self.gateway, "config", None)
+        body = {
+            "prefs": self.config.model_dump(mode="json"),
+            "synth": self.synth.model_dump(mode="json", exclude={"concurrency"}),
+            "llm": llm.model_dump(
+                mode="json", include={"model", "temperature", "max_tokens", "seed", "roles"}
+            )
+            if llm is not None and hasattr(llm, "model_dump")
+            else None,
+        }
+        return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
 def _empty_stats() -> dict[str, Any]:
@@ -56,9 +71,10 @@ class DialogPairs:
     stats: dict[str, Any]
     error: str | None = None
 
-    def to_record(self) -> dict[str, Any]:
+    def to_record(self, fingerprint: str | None = None) -> dict[str, Any]:
         return {
             "dialog_id": self.dialog_id,
+            "fingerprint": fingerprint,
             "pairs": [p.to_record() for p in self.pairs],
             "stats": self.stats,
             "error": self.error,
@@ -232,6 +248,10 @@ async def make_preferences(
 ) -> PrefsSummary:
     """Pairs of every dialog in `dialogs` into `out`, resumably (rerun the same call after a kill)."""
     journal = journal_path(out)
+    fingerprint = ctx.fingerprint()
+    if _stale(journal, fingerprint):
+        log.warning("%s was started with other settings: starting over", journal.partial)
+        journal.partial.unlink()
     done = journal.done_ids()
     if done:
         log.info("resuming: %d dialogs are already in the journal", len(done))
@@ -244,7 +264,7 @@ async def make_preferences(
     async def one(dialog: Dialog) -> None:
         try:
             result = await pairs_for_dialog(dialog, ctx)
-            journal.write(result.to_record())
+            journal.write(result.to_record(fingerprint))
             if on_dialog is not None:
                 on_dialog(result)
         except BaseException as exc:  # noqa: BLE001 - surfaced below, after the tasks in flight are stopped
@@ -284,6 +304,14 @@ async def make_preferences(
     summary = promote(journal, seen)
     summary.resumed = resumed
     return summary
+
+
+def _stale(journal: JournalWriter, fingerprint: str) -> bool:
+    """Whether the journal holds a dialog made under other settings."""
+    journal.done_ids()  # cuts a torn last line
+    if not journal.partial.exists():
+        return False
+    return any(rec.get("fingerprint") != fingerprint for rec in read_artifact(journal.partial, journal.kind))
 
 
 def promote(journal: JournalWriter, keep: set[str]) -> PrefsSummary:
