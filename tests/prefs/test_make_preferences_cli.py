@@ -180,6 +180,11 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, dialogs_file):
     broken.write_bytes(orjson.dumps(rec) + b"\n")
     msg = _user_error(_make(broken, tmp_path / "y.jsonl"))
     assert "broken.jsonl:1" in msg and "turns" in msg
+    rec = next(iter(read_artifact(dialogs_file, "dialog")))
+    rec["turns"][0]["end"] = 999
+    broken.write_bytes(orjson.dumps(rec) + b"\n")
+    msg = _user_error(_make(broken, tmp_path / "y.jsonl"))
+    assert "broken.jsonl:1" in msg and "turns[0]: span" in msg
     assert "--kinds" in _user_error(_make(dialogs_file, tmp_path / "z.jsonl", "--kinds", "rules,model"))
     recipe = tmp_path / "bad.yaml"
     recipe.write_text(f"strategy: magnet\ncatalog: {tmp_path}\nprefs: {{rules: {{invent: 1.0}}}}\n")

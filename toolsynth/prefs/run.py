@@ -165,6 +165,10 @@ async def pairs_for_dialog(dialog: Dialog, ctx: PrefsContext) -> DialogPairs:
     except ToolsynthError as exc:
         # A replay that disagrees with the record, a backend that cannot start: this dialog gives no pairs.
         return DialogPairs(dialog.id, [], stats, error=exc.one_line())
+    except Exception as exc:  # noqa: BLE001 - one broken dialog must not end a long run; it is counted and named
+        log.warning("dialog %s: %s: %s", dialog.id, type(exc).__name__, exc)
+        log.debug("traceback", exc_info=True)
+        return DialogPairs(dialog.id, [], stats, error=f"{type(exc).__name__}: {exc}")
     pairs = [pair_of(case, n) for n in kept]
     for p in pairs:
         stats["by_kind"][p.kind]["kept"] += 1
@@ -227,11 +231,30 @@ def read_dialogs(path: str | Path) -> Any:
 
     for lineno, rec in enumerate(read_artifact(path, "dialog"), 1):
         try:
-            yield lineno, Dialog.from_record(rec)
+            dialog = Dialog.from_record(rec)
         except ValidationError as exc:
             err = exc.errors()[0]
             loc = ".".join(str(p) for p in err["loc"])
             raise InputError(f"invalid dialog: {loc}: {err['msg']}", where=f"{path}:{lineno}") from exc
+        problem = shape_problem(dialog)
+        if problem:
+            raise InputError(f"invalid dialog {dialog.id}: {problem}", where=f"{path}:{lineno}")
+        yield lineno, dialog
+
+
+def shape_problem(dialog: Dialog) -> str | None:
+    """What makes a dialog's indexes unusable (turn spans, step and result positions), or None."""
+    n = len(dialog.messages)
+    for k, t in enumerate(dialog.turns):
+        if not 0 <= t.start <= t.end <= n:
+            return f"turns[{k}]: span {t.start}..{t.end} is outside the {n} messages"
+        for j, st in enumerate(t.steps):
+            if not t.start <= st.message < t.end or dialog.messages[st.message].role != "assistant":
+                return f"turns[{k}].steps[{j}]: message {st.message} is not an assistant message of the turn"
+        for j, r in enumerate(t.results):
+            if not t.start <= r.message < t.end or dialog.messages[r.message].role != "tool":
+                return f"turns[{k}].results[{j}]: message {r.message} is not a tool message of the turn"
+    return None
 
 
 def journal_path(out: str | Path) -> JournalWriter:
