@@ -33,6 +33,7 @@ SCHEMA_VERSIONS: dict[str, int] = {
     "dialog": 2,
     "dialog_reject": 2,
     "preference": 1,
+    "preference_batch": 1,  # make-preferences journal: one finished dialog (its pairs and counts) per line
 }
 
 # Older versions that still read: kind → (oldest readable version, "module:function" that upgrades one record to the

@@ -68,6 +68,14 @@ def _parsed(content: str | None) -> Any:
         return content
 
 
+def recorded_result(content: str | None, source: str = "simulated") -> ExecResult:
+    """A recorded result taken as it is (nothing can run it again): an error payload is a failed result."""
+    out = _parsed(content)
+    failed = isinstance(out, dict) and out.get("error") not in (None, "", False)
+    error = str(out.get("error")) if failed and isinstance(out, dict) else None
+    return ExecResult(ok=not failed, output=out, error=error, source=source)
+
+
 class Replayer:
     """Fresh backends for one dialog's spec, and the state after a list of recorded calls."""
 
@@ -84,11 +92,13 @@ class Replayer:
         state = ReplayedState(backend)
         for rc in calls:
             if rc.source == "simulated":
-                out = _parsed(rc.content)
-                if not (isinstance(out, dict) and out.get("error") not in (None, "", False)):
+                outcome = recorded_result(rc.content)
+                if outcome.ok:
+                    # The simulator's state is its history of good results (failed ones are never appended).
                     state.simulated.append(
-                        {"name": rc.call.name, "arguments": rc.call.arguments, "output": out}
+                        {"name": rc.call.name, "arguments": rc.call.arguments, "output": outcome.output}
                     )
+                state.outcomes[rc.call.id] = outcome
                 continue
             if rc.source == "rejected" or backend is None or not backend.handles(rc.call.name):
                 continue

@@ -303,18 +303,10 @@ class DialogBuilder:
         return "+".join(parts) or ("simulated" if self.sim is not None else "none")
 
     async def execute(self, call: ToolCall, offered: dict[str, Tool]) -> ExecResult:
-        if BAD_ARGS_KEY in call.arguments:
-            return ExecResult(ok=False, error="arguments are not a JSON object", source="rejected")
-        if call.name not in offered:
-            # Never run a tool the assistant was not offered (a miss_func turn's withheld tool would change state).
-            return ExecResult(ok=False, error=f"tool {call.name!r} is not available", source="rejected")
-        if self.real is not None and self.real.handles(call.name):
-            result = await self.real.aexecute(call)
+        result = await run_call(call, offered, self.real, self.sim)
+        if self.real is not None and self.real.handles(call.name) and call.name in offered:
             self._turn_calls.append(RecordedCall(call, result.content(), result.source))
-            return result
-        if self.sim is not None and self.sim.handles(call.name):
-            return await self.sim.aexecute(call)
-        return ExecResult(ok=False, error=f"no backend can run {call.name!r}", source="rejected")
+        return result
 
     # -- turns --
 
@@ -374,19 +366,7 @@ class DialogBuilder:
                 turn=turn,
                 done=done,
             )
-            calls = [
-                ToolCall(id=self._new_call_id(), name=c.name, arguments=c.arguments) for c in res.tool_calls
-            ]
-            # A call whose arguments did not parse stays in the record, marked, so the format check names it
-            # (dropping it would leave an empty or misleading message); it is never executed.
-            calls += [
-                ToolCall(
-                    id=self._new_call_id(),
-                    name=str(bad.get("name") or ""),
-                    arguments={BAD_ARGS_KEY: _as_text(bad.get("arguments"))},
-                )
-                for bad in getattr(res, "invalid_tool_calls", None) or []
-            ]
+            calls = calls_of(res, self._new_call_id)
             content = res.content if (res.content or "").strip() else None
             steps.append(
                 StepRecord(message=len(self.messages), hint=hint, tool_choice=choice if tool_defs else None)
@@ -512,6 +492,39 @@ class DialogBuilder:
             backend=self.backend_label(),
             backend_spec=self.plan.backend,
         )
+
+
+async def run_call(
+    call: ToolCall, offered: dict[str, Tool], real: Backend | None, sim: SimulatedBackend | None
+) -> ExecResult:
+    """How synthesis executes one call (make-preferences executes negatives the same way): never a call whose
+    arguments did not parse or a tool not offered at this turn; the real backend when it has the tool, else the
+    tool agent."""
+    if BAD_ARGS_KEY in call.arguments:
+        return ExecResult(ok=False, error="arguments are not a JSON object", source="rejected")
+    if call.name not in offered:
+        # Never run a tool the assistant was not offered (a miss_func turn's withheld tool would change state).
+        return ExecResult(ok=False, error=f"tool {call.name!r} is not available", source="rejected")
+    if real is not None and real.handles(call.name):
+        return await real.aexecute(call)
+    if sim is not None and sim.handles(call.name):
+        return await sim.aexecute(call)
+    return ExecResult(ok=False, error=f"no backend can run {call.name!r}", source="rejected")
+
+
+def calls_of(res: Any, new_id: Callable[[], str]) -> list[ToolCall]:
+    """The calls of a model answer with fresh ids. A call whose arguments did not parse stays, marked, so the format
+    check names it (dropping it would leave an empty or misleading message); it is never executed."""
+    calls = [ToolCall(id=new_id(), name=c.name, arguments=c.arguments) for c in res.tool_calls]
+    calls += [
+        ToolCall(
+            id=new_id(),
+            name=str(bad.get("name") or ""),
+            arguments={BAD_ARGS_KEY: _as_text(bad.get("arguments"))},
+        )
+        for bad in getattr(res, "invalid_tool_calls", None) or []
+    ]
+    return calls
 
 
 def _as_text(value: Any) -> str:
