@@ -187,6 +187,8 @@ def _card(fmt: ModuleType, files: dict[str, list[str]]) -> str:
     if infos:
         meta["dataset_info"] = infos
     body = f"# toolsynth export: {fmt.NAME}\n\nWritten by `toolsynth export`; see the toolsynth README, section Export.\n"
+    # Through JSON first: shared sub-lists would become YAML aliases, which datasets' card reader mangles.
+    meta = orjson.loads(orjson.dumps(meta))
     return "---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n" + body
 
 

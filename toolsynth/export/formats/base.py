@@ -36,6 +36,14 @@ class Format(Protocol):
     def check_pair(self, record: dict[str, Any]) -> None: ...
 
 
+def string(name: str) -> dict[str, Any]:
+    return {"name": name, "dtype": "string"}
+
+
+#: a sharegpt-style turn {"from", "value"}, as a datasets YAML struct
+TURN = [string("from"), string("value")]
+
+
 def json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 

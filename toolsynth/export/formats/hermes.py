@@ -15,12 +15,12 @@ from typing import Any
 
 import orjson
 
-from toolsynth.export.formats.base import FileKind, Skip, function_defs, json_text, require
+from toolsynth.export.formats.base import TURN, FileKind, Skip, function_defs, json_text, require
 from toolsynth.export.view import ExportDialog
 from toolsynth.messages import Message
 
 NAME = "hermes"
-SFT = FileKind("")
+SFT = FileKind("", [{"name": "conversations", "list": TURN}])
 PAIRS = None
 TOOL_CALL = re.compile(r"<tool_call>\n(.*?)\n</tool_call>", re.S)
 TOOL_RESPONSE = re.compile(r"<tool_response>\n(.*?)\n</tool_response>", re.S)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from toolsynth.export.formats import trl_sft
-from toolsynth.export.formats.base import FileKind, openai_tools, require
+from toolsynth.export.formats.base import FileKind, openai_tools, require, string
 from toolsynth.export.view import ExportPair
 from toolsynth.messages import Message
 
@@ -19,9 +19,15 @@ SFT = None
 PAIRS = FileKind(
     "",
     [
+        string("id"),
+        string("pair_id"),
+        string("dialog_id"),
         {"name": "tools", "list": "json"},
         {"name": "chosen", "list": "json"},
         {"name": "rejected", "list": "json"},
+        string("kind"),
+        string("error"),
+        {"name": "turn", "dtype": "int64"},
     ],
 )
 

@@ -19,13 +19,18 @@ from typing import Any
 
 import orjson
 
-from toolsynth.export.formats.base import FileKind, Skip, function_defs, json_text, require
+from toolsynth.export.formats.base import TURN, FileKind, Skip, function_defs, json_text, require, string
 from toolsynth.export.view import ExportDialog, ExportPair
 from toolsynth.messages import Message
 
 NAME = "sharegpt"
-SFT = FileKind("")
-PAIRS = FileKind("ranking.", config="ranking")
+_COLUMNS = [{"name": "conversations", "list": TURN}, string("system"), string("tools")]
+SFT = FileKind("", _COLUMNS)
+PAIRS = FileKind(
+    "ranking.",
+    [_COLUMNS[0], {"name": "chosen", "struct": TURN}, {"name": "rejected", "struct": TURN}, *_COLUMNS[1:]],
+    config="ranking",
+)
 #: how LLaMA-Factory's OpenAI converter joins consecutive tool results into one observation
 OBSERVATION_JOIN = "\n</tool_response>\n<tool_response>\n"
 ODD, EVEN = ("human", "observation"), ("gpt", "function_call")
