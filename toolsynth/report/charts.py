@@ -20,13 +20,20 @@ def _fmt(v: float) -> str:
 
 
 def hbars(
-    rows: list[tuple[str, float]], *, width: int = 560, unit: str = "", color: str = PALETTE["bar"]
+    rows: list[tuple[str, float]],
+    *,
+    width: int = 560,
+    unit: str = "",
+    color: str = PALETTE["bar"],
+    label_w: int = 170,
 ) -> str:
-    """One horizontal bar per (label, value)."""
+    """One horizontal bar per (label, value); a label longer than its column is cut (the tables hold the full text)."""
     if not rows:
         return ""
     top = max(v for _, v in rows) or 1
-    label_w, bar_h, gap = 170, 18, 6
+    bar_h, gap = 18, 6
+    fit = max(4, label_w // 7)
+    rows = [(lb if len(lb) <= fit else lb[: fit - 1] + "…", v) for lb, v in rows]
     h = len(rows) * (bar_h + gap) + gap
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" role="img">']
     for i, (label, v) in enumerate(rows):

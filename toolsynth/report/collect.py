@@ -30,7 +30,9 @@ class RunData:
     rejects: list[dict[str, Any]] = field(default_factory=list)
     dialog_manifest: dict[str, Any] | None = None
     preferences: list[dict[str, Any]] | None = None
-    exports: dict[str, dict[str, int]] = field(default_factory=dict)  # format → {file name: records}
+    exports: dict[str, dict[str, int]] = field(
+        default_factory=dict
+    )  # format → {file: records, -1 = not JSONL}
     tool_names: list[str] = field(default_factory=list)
 
 
@@ -84,11 +86,15 @@ def load_run(out: Path) -> RunData:
     export = out / EXPORT_DIR
     if export.is_dir():
         for fmt in sorted(p for p in export.iterdir() if p.is_dir()):
-            files = {f.name: _count_lines(f) for f in sorted(fmt.glob("*.jsonl"))}
-            if files:
-                data.exports[fmt.name] = files
+            # JSONL files count records; Arrow/Parquet and other files are listed with -1 (not counted here).
+            files = {
+                str(f.relative_to(fmt)): (_count_lines(f) if f.suffix == ".jsonl" else -1)
+                for f in sorted(fmt.rglob("*"))
+                if f.is_file() and f.name != "README.md"
+            }
+            data.exports[fmt.name] = files
         if data.exports:
-            total = sum(sum(f.values()) for f in data.exports.values())
+            total = sum(n for f in data.exports.values() for n in f.values() if n > 0)
             data.stages.append({"stage": "export", "artifact": f"{EXPORT_DIR}/", "records": total})
     return data
 

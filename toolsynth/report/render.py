@@ -283,7 +283,11 @@ def render_html(data: RunData, *, title: str = "toolsynth run report", samples: 
     s.append(
         _table(
             ["format", "file", "records"],
-            [[f, n, c] for f, files in data.exports.items() for n, c in files.items()],
+            [
+                [f, n, "—" if c < 0 else c]
+                for f, files in data.exports.items()
+                for n, c in (files or {"(no data files)": 0}).items()
+            ],
             {2},
         )
         if data.exports
@@ -393,7 +397,7 @@ def render_markdown(data: RunData, *, title: str = "toolsynth run report") -> st
             "",
             "Exports: "
             + ", ".join(
-                f"{_md(f)} ({', '.join(f'{_md(n)} {c}' for n, c in files.items())})"
+                f"{_md(f)} ({', '.join(_md(n) + (f' {c}' if c >= 0 else '') for n, c in files.items()) or 'no data files'})"
                 for f, files in data.exports.items()
             )
             + ".",
