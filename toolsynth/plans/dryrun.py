@@ -41,12 +41,12 @@ class DryRun:
         self.backend = make_backend(self.spec, self.tools)
         for t in sorted(self.tools, key=lambda t: t.name):
             if self.handles(t.name) and is_read_only(t.original_name, t.required):
-                self._probes.setdefault(self._part_of(t.name), []).append(t.name)
+                self._probes.setdefault(self.part_of(t.name), []).append(t.name)
 
     def handles(self, tool_name: str) -> bool:
         return self.backend is not None and self.backend.handles(tool_name)
 
-    def _part_of(self, tool_name: str) -> str:
+    def part_of(self, tool_name: str) -> str:
         routes = getattr(self.backend, "routes", None)
         route = routes.get(tool_name) if isinstance(routes, dict) else None
         return str(route[0]) if route else ""
@@ -73,7 +73,7 @@ class DryRun:
                 self._dirty = True
         elif keep:
             self.accepted.append(call)
-            self._pools.pop(self._part_of(tool), None)
+            self._pools.pop(self.part_of(tool), None)
             self._pools.pop("", None)
         else:
             self._dirty = True
@@ -84,7 +84,7 @@ class DryRun:
         answer."""
         assert self.backend is not None
         self._clean()
-        part = self._part_of(tool)
+        part = self.part_of(tool)
         pool = self._pools.get(part)
         if pool is None:
             pool = ValuePool()

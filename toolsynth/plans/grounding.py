@@ -63,7 +63,20 @@ def ground_calls(skel: Skeleton, tools: dict[str, Tool], values: ValueMaker, att
             n += 1
             call.id = f"c{n}"
             no_deps = {p for kk, p in supplied if kk == k}
-            _ground_one(ti, call, tools[call.tool], values, attempts, keep, no_deps)
+            _ground_one(ti, call, tools, values, attempts, keep, no_deps)
+            for b in call.before:
+                if b.tool not in skel.tools:
+                    skel.tools.append(b.tool)  # offered from here on, like every tool of the plan
+    # Ids in the order the calls happen, prerequisites included.
+    seen: set[int] = set()
+    n = 0
+    for turn in skel.turns:
+        for call in turn.calls:
+            for c in (*call.before, call):
+                if id(c) not in seen:
+                    seen.add(id(c))
+                    n += 1
+                    c.id = f"c{n}"
 
 
 def _shared_later(skel: Skeleton, ti: int) -> bool:
@@ -74,12 +87,14 @@ def _shared_later(skel: Skeleton, ti: int) -> bool:
 def _ground_one(
     ti: int,
     call: SCall,
-    tool: Tool,
+    tools: dict[str, Tool],
     values: ValueMaker,
     attempts: int,
     keep: bool,
     no_deps: set[str],
+    depth: int = 0,
 ) -> None:
+    tool = tools[call.tool]
     props = tool.properties
     if call.planned is None:
         call.planned = list(call.deps)
@@ -125,6 +140,14 @@ def _ground_one(
         last_error = res.error or "failed"
         blamed = blame(last_error, {p: args.get(p) for p in props if p not in exclude})
         force = {p for p in blamed if p not in args}
+        if not blamed and depth < 2 and len(call.before) < 3:
+            # The error names no argument: the state lacks something ("No user is currently logged in",
+            # "Start the engine first"). A tool of the same backend whose name the error speaks of runs first.
+            fixer = _fixer(last_error, call, tools, values, ti, attempts, keep, depth)
+            if fixer is not None:
+                call.before.append(fixer)
+                continue
+        values.bounds.update(bounds_from(last_error, blamed))
         # Draw again only what the error names ("Invalid access token": the token), when it names anything.
         kept = {k: v for k, v in drawn.arguments.items() if k not in blamed and k not in drawn.deps} or None
         kept = kept if blamed else None
@@ -149,3 +172,65 @@ def blame(error: str, arguments: dict[str, Any]) -> set[str]:
         elif isinstance(v, str) and len(v) >= 2 and v.lower() in low:
             out.add(k)
     return out
+
+
+_STOP_STEMS = frozenset(
+    {"error", "pleas", "befor", "curre", "there", "user", "must", "need", "needs", "found", "avail", "valid", "given",
+     "allow", "canno", "unabl", "faile"}
+)  # fmt: skip
+_ERROR_PHRASES = (("logged in", "login"), ("log in", "login"), ("logged", "login"), ("signed in", "login"))
+
+
+def _stems(text: str) -> set[str]:
+    low = text.lower()
+    for a, b in _ERROR_PHRASES:
+        low = low.replace(a, b)
+    return {w[:5] for w in re.findall(r"[a-z]{4,}", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text).lower() + " " + low)}
+
+
+def _fixer(
+    error: str,
+    call: SCall,
+    tools: dict[str, Tool],
+    values: ValueMaker,
+    ti: int,
+    attempts: int,
+    keep: bool,
+    depth: int,
+) -> SCall | None:
+    """A call that makes the state what `error` asks for, grounded and run; None when no tool fits or runs."""
+    from toolsynth.plans.skeleton import SCall as _SCall
+
+    dry = values.dry
+    if dry is None:
+        return None
+    # What the error asks for, minus what names the failing call itself ("create a ticket" in its own error).
+    want = _stems(error) - _stems(call.tool) - _STOP_STEMS
+    part = dry.part_of(call.tool)
+    ranked: list[tuple[int, str]] = []
+    for name, t in tools.items():
+        if name == call.tool or not dry.handles(name) or dry.part_of(name) != part:
+            continue
+        score = len(want & _stems(t.original_name))
+        if score:
+            ranked.append((-score, name))
+    for _, name in sorted(ranked)[:2]:
+        fix = _SCall(name, id=f"{call.id}p{len(call.before)}")
+        try:
+            _ground_one(ti, fix, tools, values, max(2, attempts // 2), keep, set(), depth + 1)
+        except PlanFailure:
+            continue
+        return fix
+    return None
+
+
+_BETWEEN = re.compile(r"between\s+(-?\d+(?:\.\d+)?)\s+and\s+(-?\d+(?:\.\d+)?)", re.I)
+
+
+def bounds_from(error: str, blamed: set[str]) -> dict[str, tuple[float, float]]:
+    """"Pedal position must be between 0 and 1": the range a blamed number must lie in."""
+    m = _BETWEEN.search(error)
+    if not m or not blamed:
+        return {}
+    lo, hi = float(m.group(1)), float(m.group(2))
+    return {p: (lo, hi) for p in blamed}

@@ -59,7 +59,7 @@ def _reset(skel: Skeleton) -> None:
     """Forget a failed grounding's values so the skeleton can be grounded on another state."""
     for turn in skel.turns:
         for call in turn.calls:
-            call.args, call.result, call.id = None, None, ""
+            call.args, call.result, call.id, call.before = None, None, "", []
             if call.planned is not None:
                 call.deps = list(call.planned)
 
@@ -111,6 +111,8 @@ class PlanSampler:
         default_factory=lambda: {"calls": 0, "failed_draws": 0, "failed_plans": 0}
     )
     worked: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _by_class: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    failed_tools: dict[str, int] = field(default_factory=dict)  # tool → plans it made fail
     walk_stats: dict[str, int] = field(
         default_factory=lambda: {"walks": 0, "restarts": 0, "jumps": 0, "short": 0}
     )
@@ -162,6 +164,21 @@ class PlanSampler:
         if category == "long_context":
             backend["long_context"] = True
         return backend
+
+    def unrunnable(self, tool: str) -> bool:
+        """A tool the backend has refused in several plans and never run (BFCL's weather lookup always answers
+        404): walks through it are not tried again."""
+        return self.failed_tools.get(tool, 0) >= 4 and tool not in self.worked
+
+    def _class_tools(self, backend: dict[str, Any]) -> list[str]:
+        classes = backend.get("classes") or []
+        key = tuple(classes)
+        hit = self._by_class.get(key)
+        if hit is None:
+            hit = self._by_class[key] = [
+                n for n in self.index.names if bfcl_class(self.graph.tools[n]) in set(classes)
+            ]
+        return hit
 
     def _backend_tools(self, skel: Skeleton) -> list[str]:
         offered = self.assembler.offered_base(skel)
@@ -217,8 +234,10 @@ class PlanSampler:
     ) -> dict[str, Any]:
         dry = None
         if backend is not None and self.config.dry_run:
-            offered = self.assembler.offered_base(skel)
-            dry = DryRun(backend, [self.graph.tools[t] for t in offered])
+            # Every tool of the backend's classes, not only the offered ones: a prerequisite the dry run finds
+            # (log in first) joins the plan's tools.
+            names = list(dict.fromkeys([*self.assembler.offered_base(skel), *self._class_tools(backend)]))
+            dry = DryRun(backend, [self.graph.tools[t] for t in names])
         values = ValueMaker(rng, self.config.optional_arg_rate, dry, self.worked)
         try:
             return self.assembler.assemble(
@@ -251,6 +270,8 @@ class PlanSampler:
             last_walk = walk
             if not walk.hops:
                 break
+            if self.failed_tools and any(self.unrunnable(t) for t in walk.tools):
+                continue
             built = magnet_skeleton(
                 walk, self.index, category, rng, cfg, want_insert=want_insert, want_merge=want_merge
             )
@@ -271,6 +292,7 @@ class PlanSampler:
                 # The real backend refused a call on every draw: another walk, other tools.
                 failure, best = exc, None
                 self.dry_stats["failed_plans"] += 1
+                self.failed_tools[exc.tool] = self.failed_tools.get(exc.tool, 0) + 1
                 continue
             assert out.record is not None
             self.coverage.record(out.record["tools"])

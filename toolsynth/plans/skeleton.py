@@ -38,6 +38,7 @@ class SCall:
     id: str = ""
     result: dict[str, Any] | None = None  # what the dry run returned: {ok, output, error}
     planned: list[tuple[str, SCall, str]] | None = None  # the skeleton's own deps, kept while `deps` is grounded
+    before: list[SCall] = field(default_factory=list)  # prerequisites the dry run found (log in first)
 
     def dep_args(self) -> set[str]:
         return {a for a, _, _ in self.deps}
@@ -457,11 +458,18 @@ class Assembler:
             )
             provides: dict[str, Any] = {}
             phrases = []
+            same_turn = {id(c) for c in t.calls} | {id(b) for c in t.calls for b in c.before}
             for k, call in enumerate(t.calls):
+                if t.kind == "call":
+                    for b in call.before:
+                        # A prerequisite the dry run found (log in first): the user gives what it needs.
+                        pre = {} if t.reoffer else {p: v for p, v in (b.args or {}).items() if p not in b.dep_args()}
+                        provides.update({p: v for p, v in pre.items() if p not in provides})
+                        phrases.append(_call_phrase(tools[b.tool], b, pre, same_turn))
                 stated = _stated(t, k, call)
                 key = _provided_key(t, k)
                 provides.update({(f"{key}.{p}" if key else p): v for p, v in stated.items()})
-                phrases.append(_call_phrase(tools[call.tool], call, stated, {id(c) for c in t.calls}))
+                phrases.append(_call_phrase(tools[call.tool], call, stated, same_turn))
             if t.supplies is not None and not t.intent:
                 given = ", ".join(f"{p}={_fmt(v)}" for p, v in provides.items())
                 intent = f"Answer the assistant's question with the missing detail: {given}"
@@ -482,7 +490,7 @@ class Assembler:
                         "depends_on": [{"arg": a, "call": p.id, "field": f} for a, p, f in c.deps],
                         "result": c.result,
                     }
-                    for c in t.calls
+                    for c in (b for x in t.calls for b in (*x.before, x))
                 ]
                 nested = nested or any(c.deps for c in t.calls)
                 independent = [c for c in t.calls if not c.deps]

@@ -20,7 +20,7 @@ from typing import Any
 from toolsynth.catalog.model import Tool
 from toolsynth.plans.dryrun import DryRun
 from toolsynth.plans.paths import MISSING, leaves, resolve_field
-from toolsynth.plans.schema_values import fits_type, schema_value
+from toolsynth.plans.schema_values import fits_type, main_type, schema_value
 
 # Free text is the user's own words: it is never "the same value" as an earlier one.
 _FREE_TEXT = frozenset({"message", "content", "text", "body", "comment", "description", "note", "query"})
@@ -54,6 +54,7 @@ class ValueMaker:
         self.results: list[tuple[str, Any]] = []  # (call id, real output) of the calls that ran, in order
         self.producers: dict[str, Any] = {}  # call id → the skeleton call (SCall) that ran
         self.turn_start = 0  # results before this index come from earlier turns
+        self.bounds: dict[str, tuple[float, float]] = {}  # ranges the backend's errors named ("between 0 and 1")
         self.memory: dict[str, Any] = {}  # simulated tools: parameter → the value the plan used for it
         self.sources: dict[str, int] = {"result": 0, "backend": 0, "schema": 0, "llm": 0}
 
@@ -147,15 +148,21 @@ class ValueMaker:
                     value = self.memory[pname]
                     self.sources["result"] += 1
             if value is MISSING:
+                if pname in self.bounds and main_type(pschema) in ("number", "integer"):
+                    pschema = {**pschema, "minimum": self.bounds[pname][0], "maximum": self.bounds[pname][1]}
                 value = schema_value(pname, pschema, rng)
                 self.sources["schema"] += 1
             drawn.arguments[pname] = value
         return drawn
 
     def _from_pool(self, pool: Any, pname: str, pschema: dict[str, Any], attempt: int) -> Any:
-        cands = [
-            (s, v) for s, v in pool.candidates(pname, str(pschema.get("description") or "")) if fits_type(v, pschema)
-        ]
+        integer = main_type(pschema) == "integer"
+        cands = []
+        for s, v in pool.candidates(pname, str(pschema.get("description") or "")):
+            if integer and isinstance(v, str) and v.isdigit() and len(v) < 12:
+                v = int(v)  # ids kept as dict keys are strings: `tweets: {"0": ...}` holds tweet 0
+            if fits_type(v, pschema):
+                cands.append((s, v))
         if not cands:
             return MISSING
         best = [c for c in cands if c[0] == cands[0][0]]
