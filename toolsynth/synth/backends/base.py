@@ -161,20 +161,33 @@ def make_backend(spec: dict[str, Any] | str | None, tools: Iterable[Tool]) -> Ba
     return factory(norm, list(tools))
 
 
+_VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    """One validator per schema object (building one costs more than validating a call with it)."""
+    import jsonschema
+
+    hit = _VALIDATORS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    validator = validator_cls(schema)
+    if len(_VALIDATORS) > 4096:
+        _VALIDATORS.clear()
+    _VALIDATORS[id(schema)] = (schema, validator)
+    return validator
+
+
 def validate_arguments(tool: Tool, arguments: dict[str, Any]) -> list[str]:
     """JSON Schema problems with `arguments` for `tool` (empty list = valid). Unknown argument names count as
     problems even when the schema allows additional properties: a hallucinated argument is never fine here."""
-    import jsonschema
-
     problems: list[str] = []
     props = tool.properties
     for name in arguments:
         if name not in props:
             problems.append(f"unknown argument {name!r}")
-    validator_cls = jsonschema.validators.validator_for(
-        tool.parameters, default=jsonschema.Draft202012Validator
-    )
-    validator = validator_cls(tool.parameters)
+    validator = _validator(tool.parameters)
     for err in sorted(validator.iter_errors(arguments), key=lambda e: list(e.absolute_path)):
         if err.validator == "additionalProperties":
             continue  # already reported by name above
