@@ -17,16 +17,19 @@ def classify(
     failed: list[CheckResult],
     tools: dict[str, Tool],
     offered: list[str],
+    earlier: list[Message] | None = None,
 ) -> tuple[str, str]:
-    """(error class, detail in words) of the rejected part of a turn."""
+    """(error class, detail in words) of the rejected part of a turn; `earlier` = the turn's messages before the
+    fork (shared with the accepted side, so never the error, but they count as the turn's calls)."""
     calls = [c for m in rejected if m.role == "assistant" for c in m.tool_calls]
+    before = [c for m in earlier or [] if m.role == "assistant" for c in m.tool_calls]
     kind = expected.kind if expected is not None else "unknown"
     names = ", ".join(c.name for c in calls)
     if kind == "ask" and calls:
         return "called_instead_of_asking", f"called {names} instead of asking for the missing value"
     if kind == "refuse" and calls:
         return "called_near_miss", f"called {names} although the needed tool is not offered"
-    if kind == "call" and not calls:
+    if kind == "call" and not calls and not before:
         return "answered_without_calling", "replied in text where a call was needed"
     planned = {c.tool for c in expected.calls} if expected is not None else set()
     for c in calls:

@@ -65,6 +65,15 @@ class DialogPairs:
         }
 
 
+def _role_model(gateway: Any, role: str) -> str | None:
+    """The model string a gateway role resolves to (its own, else the run's)."""
+    llm = getattr(gateway, "config", None)
+    if llm is None or not hasattr(llm, "roles"):
+        return None
+    rs = llm.roles.get(role)
+    return (rs.model if rs is not None else None) or llm.model
+
+
 async def candidates(case: DialogCase, ctx: PrefsContext, stats: dict[str, Any]) -> list[Negative]:
     from toolsynth.prefs.regeneration import regeneration_negatives
     from toolsynth.prefs.rerun import rerun_turn, rerun_turns
@@ -77,8 +86,9 @@ async def candidates(case: DialogCase, ctx: PrefsContext, stats: dict[str, Any])
     if "model" in cfg.kinds:
         if ctx.gateway is None:
             raise ToolsynthError("model negatives need a model", where="prefs.kinds")
+        model = ctx.negative_model or _role_model(ctx.gateway, cfg.role)
         for turn in rerun_turns(case, cfg.model_turns):
-            neg = await rerun_turn(case, turn, ctx.gateway, cfg.role, ctx.negative_model)
+            neg = await rerun_turn(case, turn, ctx.gateway, cfg.role, model)
             if neg is not None:
                 out.append(neg)
     if "rule" in cfg.kinds:
@@ -128,6 +138,7 @@ async def pairs_for_dialog(dialog: Dialog, ctx: PrefsContext) -> DialogPairs:
                     failed,
                     case.tools,
                     list(case.offered(neg.turn)),
+                    dialog.messages[neg.turn.start : neg.fork],
                 )
                 neg.detail = f"{neg.detail}: {detail}" if detail else neg.detail
             k["proven"] += 1
