@@ -14,7 +14,7 @@ from toolsynth.cli import app
 def export(*args: str, ok: bool = True) -> Any:
     r = CliRunner().invoke(app, ["export", *args])
     if ok:
-        assert r.exit_code == 0, r.output
+        assert r.exit_code == 0, (r.output, r.exception)
     return r
 
 
