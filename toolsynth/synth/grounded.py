@@ -108,7 +108,14 @@ def fill_dependency(plan: Plan, messages: list[Message], dep: Dependency) -> Any
     if source is None:
         return None
     output = recorded_result(messages, source)
-    return None if output is None else _lookup(output, dep.field)
+    if output is None:
+        return None
+    from toolsynth.plans.paths import MISSING
+
+    # The plan's own path syntax (`booking_history.<id>.field`, `items[0].id`) first, then a looser lookup that
+    # also finds a field one level down in keyed records.
+    value = dep.resolve(output)
+    return _lookup(output, dep.field) if value is MISSING else value
 
 
 def planned_arguments(plan: Plan, messages: list[Message], call: PlannedCall) -> dict[str, Any]:
