@@ -273,6 +273,12 @@ def command(
             log.warning("stage %s: %s; skipped", stage.name, exc.one_line())
             summary.append({"stage": stage.name, "status": "not built", "artifact": shown, "seconds": 0.0})
             continue
+        if rc == 130:
+            log.error(
+                "interrupted in stage %s; finished records are kept, rerun the same command to resume",
+                stage.name,
+            )
+            raise typer.Exit(130)
         if isinstance(rc, int) and rc != 0:
             log.error("stage %s exited with code %d; later stages not run", stage.name, rc)
             raise typer.Exit(rc)

@@ -44,7 +44,9 @@ REPLY_SYSTEM = (
 MAX_REPLY_CHARS = 400
 _TAGS = re.compile(r"<[/a-zA-Z!][^>]*>|###|\[/?[A-Z_]{3,}\]|```")
 _PROMPT_ECHO = re.compile(
-    r"the user (asked|said)\s*:|results?\s*:\s*$|write (only )?your (next )?reply", re.I | re.M
+    r"the user (asked|said)\s*:|you did what was asked|and got\s*:|quoting the values|tell the user|"
+    r"results?\s*:\s*$|write (only )?your (next )?reply|your previous reply",
+    re.I | re.M,
 )
 _REFUSAL = re.compile(
     r"\b(can(?:no|')?t|cannot|unable|not able|don'?t have|do not have|not available|no (?:tool|way)|"
@@ -180,7 +182,7 @@ def reply_problem(
         return "the reply is code, JSON or markup, not something an assistant says"
     if _PROMPT_ECHO.search(text):
         return "it repeats the instructions instead of answering"
-    if len(text) > MAX_REPLY_CHARS or len([ln for ln in text.splitlines() if ln.strip()]) > 3:
+    if len(text) > MAX_REPLY_CHARS or len([ln for ln in text.splitlines() if ln.strip()]) > 2:
         return "it is too long for one reply"
     named = names_function(text, tool_names)
     if named:
@@ -213,6 +215,8 @@ def _clip(s: str, n: int) -> str:
 
 
 def _result_phrase(value: Any) -> str:
+    if value is None or value == "":
+        return "finished, no output"
     if isinstance(value, dict):
         items = [(k, v) for k, v in value.items() if not isinstance(v, dict | list)][:3]
         if items:
