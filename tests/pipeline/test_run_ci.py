@@ -26,7 +26,10 @@ def _recipe(tmp_path: Path, *, llm: str = "{model: scripted/ci, concurrency: 4}"
         "output_dir: out\n"
         f"llm: {llm}\n"
         "plans: {n: 6}\n"
-        "synth: {assistant_mode: grounded, required_checks: [format, execution, adherence]" + synth + "}\n"
+        # max_steps 2: a nested turn (call, call, reply) cannot finish, so its dialog is rejected: a mixed run
+        "synth: {assistant_mode: grounded, max_steps: 2, required_checks: [format, execution, adherence]"
+        + synth
+        + "}\n"
         f"graph: {{embedding: {{cache_dir: {tmp_path.parent / 'emb-cache'}}}}}\n"
     )
     return recipe
