@@ -35,6 +35,7 @@ def test_every_stage_has_help():
         "verify",
         "make-preferences",
         "export",
+        "report",
         "run",
         "catalog",
     ]:
@@ -44,9 +45,9 @@ def test_every_stage_has_help():
 
 def test_user_error_is_one_line_without_traceback():
     proc = subprocess.run(
-        [sys.executable, "-m", "toolsynth", "make-preferences"], capture_output=True, text=True
+        [sys.executable, "-m", "toolsynth", "report", "no/such/run"], capture_output=True, text=True
     )
-    assert proc.returncode == 3
+    assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
-    assert proc.stderr.startswith("error: `toolsynth make-preferences` is not implemented")
+    assert proc.stderr.startswith("error: no/such/run: not a directory")
     assert "Traceback" not in proc.stderr
