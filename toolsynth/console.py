@@ -15,9 +15,17 @@ stderr = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("toolsynth")
 
 
+class _PlainFormatter(logging.Formatter):
+    """Progress (INFO) reads as a plain line; only warnings and errors carry their level."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        msg = super().format(record)
+        return msg if record.levelno == logging.INFO else f"{record.levelname.lower()}: {msg}"
+
+
 def setup_logging(verbosity: int) -> None:
-    """verbosity: -1 quiet (errors only), 0 warnings, 1 info, 2 debug."""
-    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    """verbosity: -1 quiet (errors only), 0 progress (info), 1 and more debug."""
+    level = {-1: logging.ERROR, 0: logging.INFO}.get(verbosity, logging.DEBUG)
     handler: logging.Handler
     if stderr.is_terminal:
         from rich.logging import RichHandler
@@ -26,7 +34,7 @@ def setup_logging(verbosity: int) -> None:
         handler.setFormatter(logging.Formatter("%(message)s"))
     else:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(_PlainFormatter("%(message)s"))
     log.handlers[:] = [handler]
     log.setLevel(level)
     log.propagate = False

@@ -5,6 +5,7 @@ A recipe is validated whole before any work starts, and every error names the fi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,8 +42,9 @@ class Recipe(BaseModel):
     base_dir: Path = Field(default=Path("."), exclude=True)
 
     def resolve(self, path: str) -> Path:
+        # normpath: messages and manifests show `out/x`, not `recipes/../out/x` (recipes sit beside their outputs).
         p = Path(path)
-        return p if p.is_absolute() else (self.base_dir / p)
+        return p if p.is_absolute() else Path(os.path.normpath(self.base_dir / p))
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:

@@ -62,7 +62,7 @@ def test_wrong_kind_and_bad_line_are_named(tmp_path):
     out = tmp_path / "x.jsonl"
     write_artifact(out, "tool", [{"name": "a"}])
     with pytest.raises(
-        InputError, match=r"x.jsonl:1: record schema is 'toolsynth.tool/1', expected 'toolsynth.plan/1'"
+        InputError, match=r"x.jsonl:1: record schema is 'toolsynth.tool/1', expected 'toolsynth.plan/2'"
     ):
         list(read_artifact(out, "plan"))
     out.write_bytes(b'{"schema": "toolsynth.tool/1"}\n{not json\n')

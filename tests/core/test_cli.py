@@ -35,6 +35,7 @@ def test_every_stage_has_help():
         "verify",
         "make-preferences",
         "export",
+        "report",
         "run",
         "catalog",
     ]:
@@ -60,4 +61,14 @@ def test_user_error_is_one_line_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
     assert proc.stderr.startswith(f"error: {missing}: file not found")
+    assert "Traceback" not in proc.stderr
+
+
+def test_report_user_error_is_one_line_without_traceback():
+    proc = subprocess.run(
+        [sys.executable, "-m", "toolsynth", "report", "no/such/run"], capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert proc.stderr.startswith("error: no/such/run: not a directory")
     assert "Traceback" not in proc.stderr

@@ -44,7 +44,11 @@ def test_run_writes_every_stage_and_accounts_for_every_plan(tmp_path):
         "sample-plans",
         "synthesize",
         "make-preferences",
+        "export",
+        "report",
     ]
+    assert all(s["status"] == "ran" for s in summary["stages"])
+    assert summary["report"] and summary["dataset"]
     out = tmp_path / "out"
     tools = list(read_artifact(out / "tools.jsonl", "tool"))
     assert len(tools) == 36  # travel_booking 18 + gorilla_file_system 18
@@ -60,7 +64,7 @@ def test_run_writes_every_stage_and_accounts_for_every_plan(tmp_path):
         assert read_manifest(out / artifact)["toolsynth_version"]
     # Plans are reproducible: the same recipe again gives byte-identical plans.
     first = (out / "plans.jsonl").read_bytes()
-    again = _run("run", str(recipe), "--until", "sample-plans", cwd=tmp_path)
+    again = _run("run", str(recipe), "--until", "sample-plans", "--force", cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
     assert (out / "plans.jsonl").read_bytes() == first
 

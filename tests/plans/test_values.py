@@ -1,4 +1,4 @@
-"""Argument values: schema-valid for every BFCL tool, and consistent with a BFCL backend's state."""
+"""Argument values: schema-valid for every BFCL tool, and drawn from the real backend's live state."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ import random
 import jsonschema
 
 from toolsynth.graph.store import ToolGraph
-from toolsynth.plans.values import (
-    BfclState,
-    ValueMaker,
-    accept_llm_values,
-    bfcl_class,
-    enum_values,
-    sample_bfcl_config,
-    schema_value,
-)
+from toolsynth.plans.bfcl_states import bfcl_class, sample_bfcl_config
+from toolsynth.plans.dryrun import DryRun
+from toolsynth.plans.schema_values import enum_values, schema_value
+from toolsynth.plans.values import ValueMaker, accept_llm_values
+
+
+def _dry(graph: ToolGraph, config: dict, classes: list[str] | None = None) -> DryRun:
+    classes = classes or sorted(config)
+    tools = [t for t in graph.tools.values() if bfcl_class(t) in classes]
+    return DryRun({"kind": "bfcl", "classes": classes, "initial_config": config}, tools)
 
 
 def test_enums_from_schema_and_from_bfcl_descriptions() -> None:
@@ -55,31 +56,27 @@ def test_every_bfcl_tool_gets_schema_valid_arguments(bfcl_graph: ToolGraph) -> N
         cls = bfcl_class(tool)
         for _ in range(6):
             # A fresh real initial state each time: BFCL's states differ (and some hold ids of the wrong type).
-            state = BfclState(sample_bfcl_config([cls], rng)) if cls else None
-            args = ValueMaker(rng, optional_rate=1.0, bfcl=state).arguments(tool)
+            dry = _dry(bfcl_graph, sample_bfcl_config([cls], rng), [cls]) if cls else None
+            args = ValueMaker(rng, optional_rate=1.0, dry=dry).arguments(tool).arguments
             jsonschema.validate(args, tool.parameters)
             assert set(tool.required) <= set(args)
 
 
-def test_bfcl_values_come_from_the_backend_state(bfcl_graph: ToolGraph) -> None:
+def test_bfcl_values_come_from_the_live_backend_state(bfcl_graph: ToolGraph) -> None:
     tools = bfcl_graph.tools
     rng = random.Random(2)
     cfg = sample_bfcl_config(["GorillaFileSystem", "TicketAPI", "TradingBot"], rng)
     assert set(cfg) == {"GorillaFileSystem", "TicketAPI", "TradingBot"}
-    state = BfclState(cfg)
-    maker = ValueMaker(rng, bfcl=state)
-    files = state.fs.files()
-    if files:
-        assert maker.arguments(tools["cat"])["file_name"] in files
+    dry = _dry(bfcl_graph, cfg)
+    maker = ValueMaker(rng, dry=dry)
     ticket_ids = [t["id"] for t in cfg["TicketAPI"].get("ticket_queue", [])]
     if ticket_ids:
-        assert maker.arguments(tools["close_ticket"])["ticket_id"] in ticket_ids
-    assert maker.arguments(tools["get_stock_info"])["symbol"] in cfg["TradingBot"]["stocks"]
+        assert maker.arguments(tools["close_ticket"]).arguments["ticket_id"] in ticket_ids
+    assert maker.arguments(tools["get_stock_info"]).arguments["symbol"] in cfg["TradingBot"]["stocks"]
 
 
-def test_file_values_follow_the_current_directory_across_calls(bfcl_graph: ToolGraph) -> None:
-    tools = bfcl_graph.tools
-    cfg = {
+def _fs() -> dict:
+    return {
         "GorillaFileSystem": {
             "root": {
                 "alex": {
@@ -95,17 +92,25 @@ def test_file_values_follow_the_current_directory_across_calls(bfcl_graph: ToolG
             }
         }
     }
-    maker = ValueMaker(random.Random(3), bfcl=BfclState(cfg))
-    assert maker.arguments(tools["cat"])["file_name"] == "top.txt"
-    cd = maker.arguments(tools["cd"])
-    assert cd == {"folder": "docs"}
-    maker.observe(tools["cd"], cd)
-    grep = maker.arguments(tools["grep"])
-    assert grep["file_name"] == "inner.txt"
-    assert grep["pattern"] in {"budget", "analysis", "inside"}
-    made = maker.arguments(tools["mkdir"])
-    maker.observe(tools["mkdir"], made)
-    assert maker.arguments(tools["rmdir"])["dir_name"] == made["dir_name"]
+
+
+def test_file_values_follow_the_real_current_directory(bfcl_graph: ToolGraph) -> None:
+    """`ls` on the live file system says what is here: after a real `cd docs`, `cat` reads `inner.txt`."""
+    tools = bfcl_graph.tools
+    dry = _dry(bfcl_graph, _fs())
+    maker = ValueMaker(random.Random(3), dry=dry)
+    assert maker.arguments(tools["cat"]).arguments["file_name"] in {"top.txt", "docs"}
+    assert dry.run("cd", {"folder": "docs"}).ok
+    assert maker.arguments(tools["cat"]).arguments["file_name"] == "inner.txt"
+    assert dry.run("cat", {"file_name": "inner.txt"}).ok
+
+
+def test_a_failed_call_leaves_no_trace_and_a_refused_call_is_undone(bfcl_graph: ToolGraph) -> None:
+    dry = _dry(bfcl_graph, _fs())
+    assert not dry.run("cat", {"file_name": "nope.txt"}).ok
+    assert dry.run("mkdir", {"dir_name": "tmp"}, keep=False).ok
+    listing = dry.run("ls", {}).output
+    assert "tmp" not in str(listing) and "top.txt" in str(listing)
 
 
 def test_llm_values_are_kept_only_when_they_fit(bfcl_graph: ToolGraph) -> None:
@@ -113,16 +118,15 @@ def test_llm_values_are_kept_only_when_they_fit(bfcl_graph: ToolGraph) -> None:
     kept = accept_llm_values(tool, {"file_name": "log.txt", "lines": "ten", "bogus": 1})
     assert kept == {"file_name": "log.txt"}
     maker = ValueMaker(random.Random(4))
-    args = maker.arguments(tool, given={"file_name": "log.txt", "lines": 5})
+    args = maker.arguments(tool, given={"file_name": "log.txt", "lines": 5}).arguments
     assert args == {"file_name": "log.txt", "lines": 5}
     assert maker.sources["llm"] == 2
 
 
 def test_state_values_of_the_wrong_type_give_way_to_the_schema(bfcl_graph: ToolGraph) -> None:
-    state = BfclState({"TicketAPI": {"ticket_queue": [{"id": "ticket_001", "status": "open"}]}})
-    args = ValueMaker(random.Random(5), bfcl=state).arguments(bfcl_graph.tools["close_ticket"])
-    assert isinstance(args["ticket_id"], int)
-    good = BfclState({"TicketAPI": {"ticket_queue": [{"id": 4242, "status": "open"}]}})
-    assert ValueMaker(random.Random(5), bfcl=good).arguments(bfcl_graph.tools["close_ticket"]) == {
-        "ticket_id": 4242
-    }
+    cfg = {"TicketAPI": {"ticket_queue": [{"id": "ticket_001", "status": "open"}]}}
+    args = ValueMaker(random.Random(5), dry=_dry(bfcl_graph, cfg)).arguments(bfcl_graph.tools["close_ticket"])
+    assert isinstance(args.arguments["ticket_id"], int)
+    good = {"TicketAPI": {"ticket_queue": [{"id": 4242, "status": "open"}]}}
+    drawn = ValueMaker(random.Random(5), dry=_dry(bfcl_graph, good)).arguments(bfcl_graph.tools["close_ticket"])
+    assert drawn.arguments == {"ticket_id": 4242}

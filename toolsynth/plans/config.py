@@ -154,6 +154,21 @@ class PlansConfig(BaseModel):
     max_attempts: int = Field(
         default=20, ge=1, description="fresh walks tried when a plan's category cannot be built on a walk"
     )
+    dry_run: bool = Field(
+        default=True,
+        description="run every planned call on the plan's real backend while building it (values that fail are "
+        "drawn again; a plan that still fails is rejected with the call and the error)",
+    )
+    dry_run_attempts: int = Field(
+        default=8, ge=1, le=64, description="draws per planned call before the dry run gives the plan up"
+    )
+    state_draws: int = Field(
+        default=6,
+        ge=1,
+        le=16,
+        description="BFCL initial states tried for one skeleton before another walk (a state may hold no booking "
+        "to cancel, no file to read)",
+    )
     planner_role: str = Field(default="planner", description="LLM role that writes ToolFlow plans")
     walk: WalkConfig = Field(default_factory=WalkConfig)
     magnet: MagnetConfig = Field(default_factory=MagnetConfig)

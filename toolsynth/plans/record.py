@@ -20,13 +20,30 @@ OperationKind = Literal["insert", "merge", "split", "missing_function", "long_co
 
 
 class Dependency(BaseModel):
-    """`arguments[arg]` is taken from the output of an earlier call: `arg ← call[call].output.field`."""
+    """`arguments[arg]` is taken from the output of an earlier call: `arg ← call[call].output.field`. `field` is a
+    path into that output (`booking_id`, `booking_history.3426812.travel_date`, `items[0].id`; see `paths.py`)."""
 
     model_config = ConfigDict(extra="forbid")
 
     arg: str
     call: str
     field: str
+
+    def resolve(self, output: Any) -> Any:
+        """The value this dependency takes from the producer's real `output` (`paths.MISSING` when absent)."""
+        from toolsynth.plans.paths import resolve_field
+
+        return resolve_field(output, self.field)
+
+
+class CallResult(BaseModel):
+    """What a planned call returned when `sample-plans` dry-ran it on the plan's backend."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ok: bool
+    output: Any = None
+    error: str | None = None
 
 
 class PlannedCall(BaseModel):
@@ -35,9 +52,15 @@ class PlannedCall(BaseModel):
     id: str = Field(description="call id unique within the plan, e.g. `c3`")
     tool: str
     arguments: dict[str, Any] = Field(
-        default_factory=dict, description="concrete values the user/back-end supply"
+        default_factory=dict,
+        description="concrete values: what the user states, and (plan/2, executable tools) the value each "
+        "dependency took in the dry run",
     )
     depends_on: list[Dependency] = Field(default_factory=list)
+    result: CallResult | None = Field(
+        default=None,
+        description="the dry run's result on the plan's backend (plan/2; None for simulated tools and plan/1)",
+    )
 
 
 class ExpectedAction(BaseModel):

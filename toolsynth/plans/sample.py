@@ -20,7 +20,10 @@ from toolsynth.plans.magnet import Built, apply_category, magnet_skeleton
 from toolsynth.plans.record import Plan
 from toolsynth.plans.skeleton import Assembler, Skeleton
 from toolsynth.plans.toolflow import plan_messages, plan_schema, skeleton_from_answer
-from toolsynth.plans.values import BfclState, ValueMaker, bfcl_class, sample_bfcl_config
+from toolsynth.plans.bfcl_states import bfcl_class, sample_bfcl_config
+from toolsynth.plans.dryrun import DryRun
+from toolsynth.plans.grounding import PlanFailure
+from toolsynth.plans.values import ValueMaker
 from toolsynth.plans.walk import CoverageSampler, Walk, WalkIndex
 
 Strategy = Literal["toolflow", "magnet"]
@@ -52,6 +55,15 @@ def assign_flags(n: int, rate: float, seed: int, salt: int) -> list[bool]:
     return out
 
 
+def _reset(skel: Skeleton) -> None:
+    """Forget a failed grounding's values so the skeleton can be grounded on another state."""
+    for turn in skel.turns:
+        for call in turn.calls:
+            call.args, call.result, call.id, call.before = None, None, "", []
+            if call.planned is not None:
+                call.deps = list(call.planned)
+
+
 @dataclass
 class Outcome:
     """One plan slot of a run: a plan record, or a reject record with its reason."""
@@ -77,7 +89,6 @@ class ToolflowJob:
     rng: random.Random
     walk: Walk
     backend: dict[str, Any] | None
-    bfcl: BfclState | None
     messages: list[dict[str, str]]
     schema: dict[str, Any]
 
@@ -93,7 +104,15 @@ class PlanSampler:
     coverage: CoverageSampler = field(init=False)
     assembler: Assembler = field(init=False)
     categories: list[str] = field(init=False)
-    value_sources: dict[str, int] = field(default_factory=lambda: {"backend": 0, "schema": 0, "llm": 0})
+    value_sources: dict[str, int] = field(
+        default_factory=lambda: {"result": 0, "backend": 0, "schema": 0, "llm": 0}
+    )
+    dry_stats: dict[str, int] = field(
+        default_factory=lambda: {"calls": 0, "failed_draws": 0, "failed_plans": 0}
+    )
+    worked: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _by_class: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    failed_tools: dict[str, int] = field(default_factory=dict)  # tool → plans it made fail
     walk_stats: dict[str, int] = field(
         default_factory=lambda: {"walks": 0, "restarts": 0, "jumps": 0, "short": 0}
     )
@@ -102,7 +121,7 @@ class PlanSampler:
         self.n = self.n or self.config.n
         self.index = WalkIndex(self.graph, self.config.walk)
         self.coverage = CoverageSampler(self.index)
-        self.assembler = Assembler(self.index, self.config.offer_scope)
+        self.assembler = Assembler(self.index, self.config.offer_scope, self.config.dry_run_attempts)
         self.categories = assign_categories(self.n, self.config.targets(self.strategy), self.seed)
         self.want_insert = assign_flags(self.n, self.config.magnet.insert_rate, self.seed, -2)
         self.want_merge = assign_flags(self.n, self.config.magnet.merge_rate, self.seed, -3)
@@ -132,21 +151,34 @@ class PlanSampler:
         assert best is not None
         return best
 
-    def backend_for(
-        self, tools: list[str], category: str, rng: random.Random
-    ) -> tuple[dict[str, Any] | None, BfclState | None]:
+    def backend_for(self, tools: list[str], category: str, rng: random.Random) -> dict[str, Any] | None:
         """BFCL classes + initial state when every needed tool is a BFCL multi-turn function (offered look-alikes
         from those classes run too; others are simulated by synthesize)."""
         graph_tools = self.graph.tools
         classes = [bfcl_class(graph_tools[t]) for t in tools]
         if not classes or any(c is None for c in classes):
-            return None, None
+            return None
         names = sorted({c for c in classes if c is not None})
         config = sample_bfcl_config(names, rng)
         backend: dict[str, Any] = {"kind": "bfcl", "classes": names, "initial_config": config}
         if category == "long_context":
             backend["long_context"] = True
-        return backend, BfclState(config)
+        return backend
+
+    def unrunnable(self, tool: str) -> bool:
+        """A tool the backend has refused in several plans and never run (BFCL's weather lookup always answers
+        404): walks through it are not tried again."""
+        return self.failed_tools.get(tool, 0) >= 4 and tool not in self.worked
+
+    def _class_tools(self, backend: dict[str, Any]) -> list[str]:
+        classes = backend.get("classes") or []
+        key = tuple(classes)
+        hit = self._by_class.get(key)
+        if hit is None:
+            hit = self._by_class[key] = [
+                n for n in self.index.names if bfcl_class(self.graph.tools[n]) in set(classes)
+            ]
+        return hit
 
     def _backend_tools(self, skel: Skeleton) -> list[str]:
         offered = self.assembler.offered_base(skel)
@@ -169,19 +201,54 @@ class PlanSampler:
         return Outcome(i, reject=rec)
 
     def _finish(
-        self, i: int, seed: int, category: str, skel: Skeleton, rng: random.Random, bfcl_state: Any = None
+        self,
+        i: int,
+        seed: int,
+        category: str,
+        skel: Skeleton,
+        rng: random.Random,
+        backend: dict[str, Any] | None = None,
+        *,
+        have_backend: bool = False,
     ) -> Outcome:
-        if bfcl_state is None:
-            backend, state = self.backend_for(self._backend_tools(skel), category, rng)
-        else:
-            backend, state = bfcl_state
-        values = ValueMaker(rng, self.config.optional_arg_rate, state)
-        record = self.assembler.assemble(
-            skel, strategy=self.strategy, seed=seed, category=category, values=values, backend=backend
-        )
-        for k, v in values.sources.items():
-            self.value_sources[k] += v
-        return Outcome(i, record=record)
+        """The plan record, every call dry-run on the plan's backend; raises PlanFailure when a call cannot run."""
+        backend_tools = self._backend_tools(skel)
+        if not have_backend:
+            backend = self.backend_for(backend_tools, category, rng)
+        # BFCL ships many initial states per class: one where the plan cannot run (no booking to cancel) is
+        # drawn again before the walk is given up. A state given with the plan (ToolFlow) is the plan's own.
+        states = self.config.state_draws if backend is not None and not have_backend else 1
+        for k in range(states):
+            if k:
+                backend = self.backend_for(backend_tools, category, rng)
+            try:
+                return Outcome(i, record=self._assemble(skel, seed, category, rng, backend))
+            except PlanFailure:
+                if k == states - 1:
+                    raise
+                _reset(skel)
+        raise AssertionError("unreachable")
+
+    def _assemble(
+        self, skel: Skeleton, seed: int, category: str, rng: random.Random, backend: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        dry = None
+        if backend is not None and self.config.dry_run:
+            # Every tool of the backend's classes, not only the offered ones: a prerequisite the dry run finds
+            # (log in first) joins the plan's tools.
+            names = list(dict.fromkeys([*self.assembler.offered_base(skel), *self._class_tools(backend)]))
+            dry = DryRun(backend, [self.graph.tools[t] for t in names])
+        values = ValueMaker(rng, self.config.optional_arg_rate, dry, self.worked)
+        try:
+            return self.assembler.assemble(
+                skel, strategy=self.strategy, seed=seed, category=category, values=values, backend=backend
+            )
+        finally:
+            for k, v in values.sources.items():
+                self.value_sources[k] = self.value_sources.get(k, 0) + v
+            if dry is not None:
+                self.dry_stats["calls"] += dry.calls
+                self.dry_stats["failed_draws"] += dry.failures
 
     # ---- MAGNET ------------------------------------------------------------------------------------------------
 
@@ -194,6 +261,7 @@ class PlanSampler:
         want_merge = self.want_merge[i]
         best: Built | None = None
         last_walk: Walk | None = None
+        failure: PlanFailure | None = None
         for attempt in range(cfg.max_attempts):
             # A nested call needs a tool that some other tool's output feeds: after a first plain walk fails to
             # offer one, start the walk at such a tool.
@@ -202,26 +270,42 @@ class PlanSampler:
             last_walk = walk
             if not walk.hops:
                 break
+            if self.failed_tools and any(self.unrunnable(t) for t in walk.tools):
+                continue
             built = magnet_skeleton(
                 walk, self.index, category, rng, cfg, want_insert=want_insert, want_merge=want_merge
             )
-            if not built.category_ok:
-                continue
-            score = (built.inserted == want_insert) + (built.merged == want_merge)
-            if best is None or score > (best.inserted == want_insert) + (best.merged == want_merge):
-                best = built
+            if built.category_ok:
+                score = (built.inserted == want_insert) + (built.merged == want_merge)
+                if best is None or score > (best.inserted == want_insert) + (best.merged == want_merge):
+                    best = built
             # The nested/parallel rates are wishes, tried on a few walks; the category is a must.
-            if score == 2 or attempt >= 3:
-                break
-        if best is None:
-            tools = last_walk.tools if last_walk else []
+            if best is None or not (
+                (best.inserted == want_insert and best.merged == want_merge)
+                or attempt >= 3
+                or attempt == cfg.max_attempts - 1
+            ):
+                continue
+            try:
+                out = self._finish(i, seed, category, best.skeleton, rng)
+            except PlanFailure as exc:
+                # The real backend refused a call on every draw: another walk, other tools.
+                failure, best = exc, None
+                self.dry_stats["failed_plans"] += 1
+                self.failed_tools[exc.tool] = self.failed_tools.get(exc.tool, 0) + 1
+                continue
+            assert out.record is not None
+            self.coverage.record(out.record["tools"])
+            return out
+        tools = last_walk.tools if last_walk else []
+        if failure is not None:
             return self._reject(
-                i, seed, category, tools, f"no walk in {cfg.max_attempts} attempts allows a {category} plan"
+                i, seed, category, tools, f"no plan in {cfg.max_attempts} attempts runs: {failure}",
+                failed_call=failure.to_record(),
             )
-        out = self._finish(i, seed, category, best.skeleton, rng)
-        assert out.record is not None
-        self.coverage.record(out.record["tools"])
-        return out
+        return self._reject(
+            i, seed, category, tools, f"no walk in {cfg.max_attempts} attempts allows a {category} plan"
+        )
 
     def magnet_plans(self) -> Iterator[Outcome]:
         for i in range(self.n):
@@ -237,7 +321,7 @@ class PlanSampler:
         walk = self._walk(rng)
         self.coverage.record(walk.tools)
         tools = [self.graph.tools[t] for t in walk.tools]
-        backend, state = self.backend_for(walk.tools, category, rng)
+        backend = self.backend_for(walk.tools, category, rng)
         messages = plan_messages(
             tools,
             category=category,
@@ -246,7 +330,7 @@ class PlanSampler:
             state=backend["initial_config"] if backend else None,
         )
         return ToolflowJob(
-            i, seed, category, rng, walk, backend, state, messages, plan_schema(tools, cfg.path_length)
+            i, seed, category, rng, walk, backend, messages, plan_schema(tools, cfg.path_length)
         )
 
     def toolflow_finish(
@@ -276,7 +360,16 @@ class PlanSampler:
                 f"the planned turns allow no {job.category} operation",
                 raw=raw,
             )
-        return self._finish(job.index, job.seed, job.category, skel, job.rng, (job.backend, job.bfcl))
+        try:
+            return self._finish(
+                job.index, job.seed, job.category, skel, job.rng, job.backend, have_backend=True
+            )
+        except PlanFailure as exc:
+            self.dry_stats["failed_plans"] += 1
+            return self._reject(
+                job.index, job.seed, job.category, tools, f"the plan does not run: {exc}", raw=raw,
+                failed_call=exc.to_record(),
+            )
 
     async def toolflow_plans(
         self,

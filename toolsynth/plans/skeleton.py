@@ -18,6 +18,7 @@ from typing import Any, Literal
 import orjson
 
 from toolsynth.catalog.model import Tool
+from toolsynth.plans.grounding import ground_calls
 from toolsynth.plans.values import ValueMaker
 from toolsynth.plans.walk import WalkIndex, field_name
 
@@ -35,6 +36,9 @@ class SCall:
     given: dict[str, Any] = field(default_factory=dict)  # values proposed by the planner model
     args: dict[str, Any] | None = None
     id: str = ""
+    result: dict[str, Any] | None = None  # what the dry run returned: {ok, output, error}
+    planned: list[tuple[str, SCall, str]] | None = None  # the skeleton's own deps, kept while `deps` is grounded
+    before: list[SCall] = field(default_factory=list)  # prerequisites the dry run found (log in first)
 
     def dep_args(self) -> set[str]:
         return {a for a, _, _ in self.deps}
@@ -355,11 +359,25 @@ def _fmt(v: Any) -> str:
     return repr(v) if isinstance(v, str) else str(v)
 
 
-def _call_phrase(tool: Tool, call: SCall, stated: dict[str, Any]) -> str:
+def _call_phrase(tool: Tool, call: SCall, stated: dict[str, Any], same_turn: set[int]) -> str:
+    """The call in words: its purpose, the values the user states, and the values an earlier result gives, spoken
+    of as a person would ("the booking id from before"), never by the value itself (the user cannot know it)."""
+    text = summary(tool)
     parts = [f"{k}={_fmt(v)}" for k, v in stated.items()]
-    for arg, producer, fld in call.deps:
-        parts.append(f"{arg} from the {fld} that {producer.tool} returns")
-    return f"{summary(tool)} ({', '.join(parts)})" if parts else summary(tool)
+    if parts:
+        text += f" ({', '.join(parts)})"
+    refs = []
+    for _arg, producer, fld in call.deps:
+        what = _humanize(fld.replace("[]", "").rsplit(".", 1)[-1])
+        refs.append(f"the {what} that step gives" if id(producer) in same_turn else f"the {what} from before")
+    if refs:
+        text += ", using " + " and ".join(refs)
+    return text
+
+
+def _humanize(identifier: str) -> str:
+    leaf = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", identifier)
+    return re.sub(r"[_\-]+", " ", leaf).strip().lower() or "result"
 
 
 # ---- assembly --------------------------------------------------------------------------------------------------------
@@ -374,7 +392,8 @@ def _provided_key(turn: STurn, k: int) -> str | None:
 
 
 def _stated(turn: STurn, k: int, call: SCall) -> dict[str, Any]:
-    args = call.args or {}
+    deps = call.dep_args()
+    args = {p: v for p, v in (call.args or {}).items() if p not in deps}
     if turn.reoffer or turn.kind == "chat":
         return {}
     if turn.supplies is not None:
@@ -388,6 +407,7 @@ class Assembler:
 
     index: WalkIndex
     offer_scope: Literal["subset", "category"] = "subset"
+    attempts: int = 8  # draws per call before the dry run gives the plan up
     _records: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def record(self, name: str) -> dict[str, Any]:
@@ -415,20 +435,7 @@ class Assembler:
     ) -> dict[str, Any]:
         """The plan record (`Plan.to_record()` shape, stable id included)."""
         tools = self.index.graph.tools
-        # Values in the order the calls happen, so backend state (current directory, created ids) carries over.
-        n = 0
-        executed: set[int] = set()
-        for turn in skel.turns:
-            for call in turn.calls:
-                if call.args is None:
-                    n += 1
-                    call.id = f"c{n}"
-                    call.args = values.arguments(tools[call.tool], exclude=call.dep_args(), given=call.given)
-            if turn.kind == "call":
-                for call in turn.calls:
-                    if id(call) not in executed:
-                        executed.add(id(call))
-                        values.observe(tools[call.tool], call.args or {})
+        ground_calls(skel, tools, values, self.attempts)
 
         turn_index = {id(t): i for i, t in enumerate(skel.turns)}
         withheld_at: dict[str, tuple[int, int | None]] = {}  # tool → (refuse turn, re-offer turn or None)
@@ -451,11 +458,18 @@ class Assembler:
             )
             provides: dict[str, Any] = {}
             phrases = []
+            same_turn = {id(c) for c in t.calls} | {id(b) for c in t.calls for b in c.before}
             for k, call in enumerate(t.calls):
+                if t.kind == "call":
+                    for b in call.before:
+                        # A prerequisite the dry run found (log in first): the user gives what it needs.
+                        pre = {} if t.reoffer else {p: v for p, v in (b.args or {}).items() if p not in b.dep_args()}
+                        provides.update({p: v for p, v in pre.items() if p not in provides})
+                        phrases.append(_call_phrase(tools[b.tool], b, pre, same_turn))
                 stated = _stated(t, k, call)
                 key = _provided_key(t, k)
                 provides.update({(f"{key}.{p}" if key else p): v for p, v in stated.items()})
-                phrases.append(_call_phrase(tools[call.tool], call, stated))
+                phrases.append(_call_phrase(tools[call.tool], call, stated, same_turn))
             if t.supplies is not None and not t.intent:
                 given = ", ".join(f"{p}={_fmt(v)}" for p, v in provides.items())
                 intent = f"Answer the assistant's question with the missing detail: {given}"
@@ -474,8 +488,9 @@ class Assembler:
                         "tool": c.tool,
                         "arguments": dict(c.args or {}),
                         "depends_on": [{"arg": a, "call": p.id, "field": f} for a, p, f in c.deps],
+                        "result": c.result,
                     }
-                    for c in t.calls
+                    for c in (b for x in t.calls for b in (*x.before, x))
                 ]
                 nested = nested or any(c.deps for c in t.calls)
                 independent = [c for c in t.calls if not c.deps]

@@ -36,6 +36,11 @@ class UsageTally:
     completion_tokens: int = 0
     cost: float = 0.0
     rule_user_messages: int = 0
+    # Assistant texts of the plan-grounded mode (synth/grounded.py): written by the model / by rule after its tries
+    # broke the guard. Recorded only when that mode ran, so free-mode dialogs read as before.
+    grounded: bool = False
+    model_replies: int = 0
+    rule_replies: int = 0
 
     def add(self, role: str, result: Any) -> None:
         """Count one gateway answer (ChatResult or StructuredResult) against `role`."""
@@ -47,13 +52,17 @@ class UsageTally:
             self.cost += float(_get(usage, "cost", "cost_usd") or 0.0)
 
     def to_record(self) -> dict[str, Any]:
-        return {
+        rec: dict[str, Any] = {
             "calls": dict(sorted(self.calls.items())),
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "cost": round(self.cost, 6),
             "rule_user_messages": self.rule_user_messages,
         }
+        if self.grounded:
+            rec["model_replies"] = self.model_replies
+            rec["rule_replies"] = self.rule_replies
+        return rec
 
 
 def _get(obj: Any, *names: str) -> Any:
@@ -576,6 +585,8 @@ class AssistantAgent:
         *,
         seed: int | None = None,
         tool_choice: str | None = None,
+        turn: PlanTurn | None = None,  # the plan-grounded agent needs these; this one has its hint
+        done: list[ToolCall] | None = None,
     ) -> Any:
         kwargs: dict[str, Any] = {}
         if seed is not None:

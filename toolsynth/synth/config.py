@@ -27,6 +27,17 @@ class SynthConfig(BaseModel):
         default_factory=lambda: ["format", "execution", "semantic", "adherence"],
         description="layers a dialog must pass to be accepted (always run); the others are only recorded",
     )
+    assistant_mode: Literal["free", "grounded"] = Field(
+        default="free",
+        description="free: the assistant model chooses the calls (the plan reaches it as a hint); grounded: the "
+        "calls are the plan's, dependencies filled from real results, and the model writes only the assistant's "
+        "text, guarded, with a rule fallback (toolsynth/synth/grounded.py)",
+    )
+    weak_judges: list[str] = Field(
+        default_factory=lambda: ["local/*"],
+        description="model patterns (fnmatch) too weak to judge: the semantic layer is recorded as not run "
+        "(passed null, with the reason) instead of asking them; the offline 135M model is one",
+    )
     max_regenerations: int = Field(
         default=2,
         ge=0,

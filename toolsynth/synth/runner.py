@@ -32,6 +32,7 @@ from toolsynth.synth.agents import AssistantAgent, UsageTally, UserAgent, render
 from toolsynth.synth.backends.base import Backend, ExecResult
 from toolsynth.synth.backends.simulated import SimulatedBackend
 from toolsynth.synth.config import SynthConfig
+from toolsynth.synth.grounded import GroundedAssistant
 from toolsynth.synth.ingest import BAD_ARGS_KEY
 from toolsynth.synth.record import (
     CheckResult,
@@ -108,6 +109,17 @@ def _unfinished(outcome: TurnOutcome) -> CheckResult | None:
     return None
 
 
+def weak_judge(gateway: Any, config: SynthConfig) -> str | None:
+    """The judge's model string when the recipe lists it as too weak to judge, else None."""
+    from fnmatch import fnmatchcase
+
+    llm = getattr(gateway, "config", None)
+    if llm is None or not hasattr(llm, "roles"):
+        return None
+    model = role_models(llm, config).get("judge")
+    return model if model and any(fnmatchcase(model, p) for p in config.weak_judges) else None
+
+
 async def default_checker(outcome: TurnOutcome, gateway: Any, config: SynthConfig) -> list[CheckResult]:
     """APIGen's layers plus plan adherence (`toolsynth.synth.checks`) on a turn just generated. Execution uses the
     results the turn already got (the real backend ran them while generating); the LLM judge is skipped when a
@@ -134,7 +146,11 @@ async def default_checker(outcome: TurnOutcome, gateway: Any, config: SynthConfi
         unfinished = _unfinished(outcome)
         out.append(unfinished or checks.check_adherence(view, outcome.plan_turn.expected))
     failed_rule = any(c.passed is False and c.layer in required for c in out)
-    if "semantic" in wanted and not failed_rule:
+    weak = weak_judge(gateway, config)
+    if "semantic" in wanted and not failed_rule and weak:
+        reason = f"not run: the judge model {weak} is too weak to judge (synth.weak_judges)"
+        out.append(CheckResult(layer="semantic", turn=outcome.turn.index, passed=None, reason=reason))
+    elif "semantic" in wanted and not failed_rule:
         history = outcome.messages[: outcome.turn.start]
         out.append(
             await checks.check_semantic(
@@ -241,7 +257,12 @@ class DialogBuilder:
         caps = {self.cfg.roles.get(agent, agent): n for agent, n in self.cfg.max_tokens.items()}
         self.gw = TalliedGateway(ctx.gateway, self.usage, caps)
         self.user = UserAgent(self.gw, self.cfg, self.usage)
-        self.assistant = AssistantAgent(self.gw, self.cfg)
+        self.assistant: AssistantAgent | GroundedAssistant = (
+            GroundedAssistant(self.gw, self.cfg, plan, self.usage)
+            if self.cfg.assistant_mode == "grounded"
+            else AssistantAgent(self.gw, self.cfg)
+        )
+        self.usage.grounded = self.cfg.assistant_mode == "grounded"
         self.tools: dict[str, Tool] = {name: plan.tool(name) for name in plan.tool_defs}
         self.messages: list[Message] = [Message(role="system", content=self.cfg.system_prompt)]
         self.turns: list[DialogTurn] = []
@@ -342,6 +363,8 @@ class DialogBuilder:
                 hint,
                 seed=_seed(self.plan, turn.index, attempt, step),
                 tool_choice=choice,
+                turn=turn,
+                done=done,
             )
             calls = calls_of(res, self._new_call_id)
             content = res.content if (res.content or "").strip() else None

@@ -97,6 +97,13 @@ def function_owner() -> dict[str, str]:
     return owner
 
 
+@functools.cache
+def doc_stem_classes() -> dict[str, str]:
+    """Func-doc file stem → core class (`travel_booking` → `TravelAPI`), from BFCL's own mapping."""
+    _, doc_files, _ = _config()
+    return {Path(f).stem: c for c, f in doc_files.items() if c in CORE_CLASSES}
+
+
 def _load_class(class_name: str) -> type:
     modules, _, _ = _config()
     if class_name not in modules:
@@ -149,7 +156,8 @@ class BFCLBackend(Backend):
                 f"BFCL classes {unknown} are not executable here (supported: {', '.join(CORE_CLASSES)})",
                 where="backend.classes",
             )
-        self.initial_config = copy.deepcopy(initial_config or {})
+        # Only read here (each class gets its own deep copy below): one copy per dialog is enough.
+        self.initial_config = initial_config or {}
         self.long_context = long_context
         _, _, stateless = _config()
         self.instances: dict[str, Any] = {}
@@ -206,7 +214,7 @@ class BFCLBackend(Backend):
         if method is None or method_name.startswith("_") or not callable(method):
             return ExecResult(False, None, f"{cls_name} has no method {method_name!r}", source="rejected")
         try:
-            inspect.signature(method).bind(**call.arguments)
+            _signature(type(self.instances[cls_name]), method_name).bind(**call.arguments)
         except TypeError as exc:
             return ExecResult(False, None, f"arguments do not fit {method_name}(): {exc}", source="rejected")
         try:
@@ -233,6 +241,14 @@ class BFCLBackend(Backend):
                 k: to_jsonable(_plain(v)) for k, v in vars(inst).items() if not k.startswith("_")
             }
         return out
+
+
+@functools.cache
+def _signature(cls: type, method_name: str) -> inspect.Signature:
+    # Bound methods have the same signature minus `self` on every instance: computing it is most of a fast call.
+    return inspect.signature(getattr(cls, method_name)).replace(
+        parameters=list(inspect.signature(getattr(cls, method_name)).parameters.values())[1:]
+    )
 
 
 def _plain(value: Any) -> Any:
