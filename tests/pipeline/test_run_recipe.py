@@ -38,7 +38,13 @@ def test_run_writes_every_stage_and_accounts_for_every_plan(tmp_path):
     proc = _run("run", str(recipe), "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = orjson.loads(proc.stdout)  # stdout holds exactly one JSON document
-    assert [s["stage"] for s in summary["stages"]] == ["convert", "build-graph", "sample-plans", "synthesize"]
+    assert [s["stage"] for s in summary["stages"]] == [
+        "convert",
+        "build-graph",
+        "sample-plans",
+        "synthesize",
+        "export",
+    ]
     out = tmp_path / "out"
     tools = list(read_artifact(out / "tools.jsonl", "tool"))
     assert len(tools) == 36  # travel_booking 18 + gorilla_file_system 18
@@ -52,6 +58,8 @@ def test_run_writes_every_stage_and_accounts_for_every_plan(tmp_path):
     assert all(r["failure"]["layer"] for r in rejected)
     for artifact in ("tools.jsonl", "plans.jsonl", "dialogs.jsonl"):
         assert read_manifest(out / artifact)["toolsynth_version"]
+    exported = orjson.loads((out / "export" / "export.manifest.json").read_bytes())
+    assert exported["counts"]["dialogs"]["input"] == len(accepted)
     # Plans are reproducible: the same recipe again gives byte-identical plans.
     first = (out / "plans.jsonl").read_bytes()
     again = _run("run", str(recipe), "--until", "sample-plans", cwd=tmp_path)

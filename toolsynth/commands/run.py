@@ -1,8 +1,8 @@
 """`toolsynth run RECIPE`: the whole pipeline from one recipe, stage by stage, through the same commands a person runs.
 
 Each stage is invoked exactly as its subcommand would be (same option parsing and validation), so `run` adds no
-second code path: catalog convert → build-graph → sample-plans → synthesize, each writing its artifact into the
-recipe's `output_dir`. Re-running is cheap: embeddings and model answers are cached and synthesize resumes.
+second code path: catalog convert → build-graph → sample-plans → synthesize → export, each writing its artifact
+into the recipe's `output_dir`. Re-running is cheap: embeddings and model answers are cached and synthesize resumes.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import typer
 from toolsynth.commands.common import emit_json
 from toolsynth.console import log, stdout
 
-STAGES = ("convert", "build-graph", "sample-plans", "synthesize")
+STAGES = ("convert", "build-graph", "sample-plans", "synthesize", "export")
 
 
 def plan_stages(recipe_path: Path, out: Path, catalog: Path) -> list[tuple[str, list[str], Path]]:
@@ -35,12 +35,19 @@ def plan_stages(recipe_path: Path, out: Path, catalog: Path) -> list[tuple[str, 
         ("build-graph", ["build-graph", str(tools), "-o", str(graph), "--recipe", r], graph),
         ("sample-plans", ["sample-plans", str(graph), "-o", str(plans), "--recipe", r], plans),
         ("synthesize", ["synthesize", str(plans), "-o", str(dialogs), "--recipe", r], dialogs),
+        ("export", ["export", str(dialogs), "-o", str(out / "export"), "--recipe", r], out / "export"),
     ]
+
+
+def _with_preferences(argv: list[str], out: Path) -> list[str]:
+    """export takes the preference pairs when an earlier stage (make-preferences) has written them."""
+    prefs = out / "preferences.jsonl"
+    return [*argv, "--preferences", str(prefs)] if prefs.is_file() else argv
 
 
 def command(
     recipe: Path = typer.Argument(..., help="Recipe YAML (see recipes/)."),
-    until: str = typer.Option("synthesize", "--until", help=f"Last stage to run: {', '.join(STAGES)}."),
+    until: str = typer.Option(STAGES[-1], "--until", help=f"Last stage to run: {', '.join(STAGES)}."),
     start: str = typer.Option("convert", "--from", help="First stage to run (earlier artifacts must exist)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary of the stages on stdout."),
 ) -> None:
@@ -65,6 +72,8 @@ def command(
     summary: list[dict[str, Any]] = []
     command_obj = typer.main.get_command(app)
     for stage, argv, artifact in stages[first : last + 1]:
+        if stage == "export":
+            argv = _with_preferences(argv, out)
         log.warning("stage %s: toolsynth %s", stage, " ".join(argv))
         t0 = time.perf_counter()
         # standalone_mode=False: errors propagate as exceptions to the CLI's one-line error handler; a stage that
