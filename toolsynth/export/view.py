@@ -103,7 +103,7 @@ def tool_name(tool: dict[str, Any]) -> str:
 
 def _clean(msg: Message) -> Message:
     """Canonical content rule: None for a message that only calls tools, never "" for it."""
-    if msg.role == "assistant" and msg.tool_calls and not (msg.content or "").strip():
+    if msg.role == "assistant" and msg.tool_calls and msg.content is not None and not msg.content.strip():
         return msg.model_copy(update={"content": None})
     return msg
 
