@@ -96,13 +96,15 @@ class ValueMaker:
         keep: dict[str, Any] | None = None,
         invent: set[str] | frozenset[str] = frozenset(),
         force: set[str] | frozenset[str] = frozenset(),
+        avoid: dict[str, list[Any]] | None = None,
     ) -> Drawn:
         """Values for every required parameter (and some optional ones) not in `exclude`. `given` values (from the
         planner model, already schema-checked) are kept on a first attempt. `no_deps`: parameters the user states
         (a split turn's withheld value), which therefore never come from a result. `keep`: values of
         the previous draw the backend's error did not blame, kept as they were; `invent`: parameters the
         error said must be new (a name that already exists), drawn from the schema; `force`: optional
-        parameters the error asked for."""
+        parameters the error asked for;
+        `avoid`: values the backend refused for a parameter in this call's earlier draws."""
         rng = self.rng
         props = tool.properties
         required = set(tool.required)
@@ -127,19 +129,20 @@ class ValueMaker:
             if proposed and attempt == 0:
                 value = given[pname]  # type: ignore[index]
                 self.sources["llm"] += 1
-            elif pname in before and pname not in invent:
-                value = before[pname]
-                drawn.grounded.add(pname)
-                self.sources["backend"] += 1
-            if value is MISSING and executable and pname not in no_deps and attempt < 3:
+            if value is MISSING and executable and pname not in no_deps:
                 hit = self.earlier(pname, pschema)
-                if hit is not None:
+                if hit is not None and hit[0] not in (avoid or {}).get(pname, ()):
                     value = hit[0]
                     drawn.deps[pname] = (hit[1], hit[2])
                     drawn.grounded.add(pname)
                     self.sources["result"] += 1
+            if value is MISSING and pname in before and pname not in invent:
+                if before[pname] not in (avoid or {}).get(pname, ()):
+                    value = before[pname]
+                    drawn.grounded.add(pname)
+                    self.sources["backend"] += 1
             if value is MISSING and pool is not None and pname not in invent:
-                value = self._from_pool(pool, pname, pschema, attempt)
+                value = self._from_pool(pool, pname, pschema, attempt, (avoid or {}).get(pname, ()))
                 if value is not MISSING:
                     drawn.grounded.add(pname)
                     self.sources["backend"] += 1
@@ -155,13 +158,15 @@ class ValueMaker:
             drawn.arguments[pname] = value
         return drawn
 
-    def _from_pool(self, pool: Any, pname: str, pschema: dict[str, Any], attempt: int) -> Any:
+    def _from_pool(
+        self, pool: Any, pname: str, pschema: dict[str, Any], attempt: int, avoid: Any = ()
+    ) -> Any:
         integer = main_type(pschema) == "integer"
         cands = []
         for s, v in pool.candidates(pname, str(pschema.get("description") or "")):
             if integer and isinstance(v, str) and v.isdigit() and len(v) < 12:
                 v = int(v)  # ids kept as dict keys are strings: `tweets: {"0": ...}` holds tweet 0
-            if fits_type(v, pschema):
+            if fits_type(v, pschema) and v not in avoid:
                 cands.append((s, v))
         if not cands:
             return MISSING
