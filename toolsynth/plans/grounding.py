@@ -166,11 +166,35 @@ def _ground_one(
         kept = {k: v for k, v in drawn.arguments.items() if k not in blamed and k not in drawn.deps} or None
         kept = kept if blamed else None
         low = last_error.lower()
-        invent = blamed if ("exist" in low and "no such" not in low and "not exist" not in low) or "already" in low else set()
+        new_name = ("exist" in low and "no such" not in low and "not exist" not in low) or "already" in low
+        invent = blamed if new_name else set()
+        listed = [v for v in listed_values(last_error) if v not in avoid.get(next(iter(blamed), ""), [])]
+        if listed and len(blamed) == 1 and not new_name:
+            # "Card not registered. Here are a list of card_id's: ['card_3456']": the backend says what exists.
+            (p,) = blamed
+            kept = {**(kept or {}), p: values.rng.choice(listed)}
+            continue
         if blamed and not invent and not (blamed & drawn.grounded) and attempt >= 1:
             # The state holds nothing for what the error names (no booking to cancel, no token): no draw helps.
             break
     raise PlanFailure(ti, tool.name, args, last_error, attempts, blamed)
+
+
+_LISTED = re.compile(r"\[([^\[\]]{1,400})\]")
+
+
+def listed_values(error: str) -> list[Any]:
+    """The values an error lists (`... card_id's: ['card_3456', 'main']`, `orders_id: [12345, 12446]`)."""
+    m = _LISTED.search(error)
+    if not m:
+        return []
+    out: list[Any] = []
+    for part in m.group(1).split(","):
+        v = part.strip().strip("'\"")
+        if not v:
+            continue
+        out.append(int(v) if v.isdigit() and part.strip()[:1] not in "'\"" else v)
+    return out
 
 
 def blame(error: str, arguments: dict[str, Any]) -> set[str]:
