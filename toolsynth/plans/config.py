@@ -170,7 +170,7 @@ class PlansConfig(BaseModel):
         "to cancel, no file to read)",
     )
     hub_cap: float = Field(
-        default=1.8,
+        default=1.6,
         gt=1,
         description="MAGNET: a walk through a tool already in more than this many times its fair share of plans "
         "(the mean plans per tool so far) is drawn again, so hubs (`contact_customer_support`, `echo`) do not "

@@ -138,7 +138,7 @@ def _ground_one(
                 deps.append((arg, values.producers[cid], path))
         if dry is None:
             call.args, call.deps, call.result = drawn.arguments, deps, None
-            values.remember(drawn.arguments)
+            values.remember(tool.name, drawn.arguments)
             return
         res = dry.run(tool.name, args, keep=keep)
         if res.ok:
@@ -249,6 +249,8 @@ def _fixer(
     for name, t in tools.items():
         if name == call.tool or not dry.handles(name) or dry.part_of(name) != part:
             continue
+        if values.crowded is not None and values.crowded(name):
+            continue  # a hub already: the plan goes without it (another walk or state)
         score = len(want & _stems(t.original_name))
         if score:
             ranked.append((-score, name))

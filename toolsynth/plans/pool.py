@@ -115,10 +115,13 @@ class ValuePool:
             seen.add(id(cur))
             if isinstance(cur, dict):
                 items = list(cur.items())
-                for k, _ in items:
+                for k, v in items:
                     if nm:
                         # `{"booking_record": {"3426812": {...}}}`: the id is a value of `booking_record`.
                         self.add(nm, str(k))
+                        if k in ("id", "name") and isinstance(v, int | str):
+                            # `ticket_queue: [{"id": 3, ...}]`: 3 is a ticket id.
+                            self.add(f"{nm}.{k}", v)
                 stack.extend((v, str(k), depth + 1) for k, v in reversed(items))
             elif isinstance(cur, list | tuple):
                 stack.extend((v, nm, depth + 1) for v in reversed(cur[:MAX_VALUES_PER_NAME]))

@@ -269,6 +269,7 @@ class PlanSampler:
             names = list(dict.fromkeys([*self.assembler.offered_base(skel), *self._class_tools(backend)]))
             dry = DryRun(backend, [self.graph.tools[t] for t in names])
         values = ValueMaker(rng, self.config.optional_arg_rate, dry, self.worked)
+        values.crowded = self.over_cap
         try:
             return self.assembler.assemble(
                 skel, strategy=self.strategy, seed=seed, category=category, values=values, backend=backend

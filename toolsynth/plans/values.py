@@ -54,8 +54,9 @@ class ValueMaker:
         self.results: list[tuple[str, Any]] = []  # (call id, real output) of the calls that ran, in order
         self.producers: dict[str, Any] = {}  # call id → the skeleton call (SCall) that ran
         self.turn_start = 0  # results before this index come from earlier turns
+        self.crowded: Any = None  # tool name → True when it is in too many plans already (the run's hub cap)
         self.bounds: dict[str, tuple[float, float]] = {}  # ranges the backend's errors named ("between 0 and 1")
-        self.memory: dict[str, Any] = {}  # simulated tools: parameter → the value the plan used for it
+        self.memory: dict[str, tuple[str, Any]] = {}  # simulated tools: parameter → (tool, value) first used
         self.sources: dict[str, int] = {"result": 0, "backend": 0, "schema": 0, "llm": 0}
 
     def executable(self, tool: Tool) -> bool:
@@ -147,8 +148,11 @@ class ValueMaker:
                     drawn.grounded.add(pname)
                     self.sources["backend"] += 1
             if value is MISSING and not executable and pname in self.memory and pname not in _FREE_TEXT:
-                if fits_type(self.memory[pname], pschema):
-                    value = self.memory[pname]
+                # Another tool's call used this parameter: the same id/name again (a repeated call of the same
+                # tool, as a parallel turn makes, asks for other values).
+                owner, remembered = self.memory[pname]
+                if owner != tool.name and fits_type(remembered, pschema):
+                    value = remembered
                     self.sources["result"] += 1
             if value is MISSING:
                 if pname in self.bounds and main_type(pschema) in ("number", "integer"):
@@ -196,9 +200,9 @@ class ValueMaker:
                 seen.pop(0)
             seen.append(dict(arguments))
 
-    def remember(self, arguments: dict[str, Any]) -> None:
+    def remember(self, tool: str, arguments: dict[str, Any]) -> None:
         for k, v in arguments.items():
-            self.memory.setdefault(k, v)
+            self.memory.setdefault(k, (tool, v))
 
 
 def accept_llm_values(tool: Tool, values: Any) -> dict[str, Any]:
