@@ -415,12 +415,17 @@ class PlanSampler:
         jobs = [self.toolflow_job(i) for i in range(self.n)]
         sem = asyncio.Semaphore(max(1, concurrency))
 
-        async def one(job: ToolflowJob) -> Outcome:
+        async def one(job: ToolflowJob) -> tuple[bool, dict[str, Any] | None, str | None, str | None]:
             async with sem:
-                ok, data, error, raw = await ask(job)
-            out = self.toolflow_finish(job, ok, data, error, raw)
-            if on_done is not None:
-                on_done(out)
-            return out
+                return await ask(job)
 
-        return list(await asyncio.gather(*(one(j) for j in jobs)))
+        answers = await asyncio.gather(*(one(j) for j in jobs))
+        # Plans are finished in plan order, whatever order the answers came in: the dry run learns across plans
+        # (argument sets that ran, hubs), so the order must not depend on the model's latency.
+        out = []
+        for job, (ok, data, error, raw) in zip(jobs, answers, strict=True):
+            outcome = self.toolflow_finish(job, ok, data, error, raw)
+            if on_done is not None:
+                on_done(outcome)
+            out.append(outcome)
+        return out
