@@ -12,12 +12,17 @@ from toolsynth.commands.common import emit_json
 from toolsynth.console import log, stderr
 
 
-def _load_plans(path: Path, limit: int | None) -> list[Any]:
+def _load_plans(path: Path, limit: int | None, backend: Any = None) -> list[Any]:
+    """The plans to run; `backend` is the user's override (`--backend` / `synth.backend`), if any."""
     from pydantic import ValidationError
 
     from toolsynth.artifacts import read_artifact
     from toolsynth.errors import InputError
     from toolsynth.plans.record import Plan
+    from toolsynth.synth.backends.base import normalize_spec
+    from toolsynth.synth.backends.trust import combine
+
+    override = normalize_spec(backend)
 
     plans: list[Plan] = []
     seen: set[str] = set()
@@ -37,6 +42,12 @@ def _load_plans(path: Path, limit: int | None) -> list[Any]:
                     f"plan {plan.id} turn {t.index} offers tools with no definition: {unknown}",
                     where=f"{path}:{lineno}",
                 )
+        # Data never chooses code: a plan naming a `python:` module (or any kind off the allow-list) stops the
+        # run here, before anything is imported, unless the user gave the backend.
+        try:
+            combine(normalize_spec(plan.backend), override)
+        except InputError as exc:
+            raise InputError(f"plan {plan.id}: backend: {exc.message}", where=f"{path}:{lineno}") from exc
         if plan.id in seen:
             continue  # the same plan twice would be the same dialog twice
         seen.add(plan.id)
@@ -78,6 +89,13 @@ def command(
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Bypass the model response cache."),
     limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Only the first N plans."),
+    backend: str | None = typer.Option(
+        None,
+        "--backend",
+        "-b",
+        help="Run every plan's calls on this backend: `python:<module>[:Class]` (your code), `bfcl`, or "
+        "`simulated` (default: the recipe's `synth.backend`, else each plan's own, which may only be bfcl).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Turn dialog plans into verified multi-turn function-calling dialogs (user, assistant and tool agents).
@@ -111,8 +129,10 @@ def command(
     if no_cache:
         updates["cache"] = False
     llm = llm.model_copy(update=updates)
+    if backend:
+        synth = synth.model_copy(update={"backend": backend})
 
-    loaded = _load_plans(plans, limit)
+    loaded = _load_plans(plans, limit, synth.backend)
     if not loaded:
         log.warning("no plans in %s", plans)
 

@@ -26,8 +26,9 @@ from toolsynth.errors import LLMError, ToolsynthError
 from toolsynth.messages import Message, ToolCall
 from toolsynth.plans.record import Plan, PlanTurn
 from toolsynth.synth.agents import AssistantAgent, UsageTally, UserAgent, render_hint, tool_choice_for
-from toolsynth.synth.backends.base import Backend, ExecResult, make_backend
+from toolsynth.synth.backends.base import Backend, ExecResult, make_backend, normalize_spec
 from toolsynth.synth.backends.simulated import SimulatedBackend
+from toolsynth.synth.backends.trust import combine
 from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.ingest import BAD_ARGS_KEY
 from toolsynth.synth.record import CheckResult, Dialog, DialogTurn
@@ -246,8 +247,18 @@ class DialogBuilder:
 
     # -- backends --
 
+    def _fresh_backend(self) -> Backend | None:
+        """The real backend at the plan's initial state. The plan names it (data: allow-listed kinds only) unless
+        the recipe or command line gives one (`synth.backend`, the only way a `python:` module gets in)."""
+        recorded = normalize_spec(self.plan.backend)
+        override = normalize_spec(self.cfg.backend)
+        return make_backend(combine(recorded, override), list(self.tools.values()), trusted=True)
+
+    def backend_spec(self) -> dict[str, Any] | None:
+        return combine(normalize_spec(self.plan.backend), normalize_spec(self.cfg.backend))
+
     def _make_backends(self) -> None:
-        self.real = make_backend(self.plan.backend, list(self.tools.values()))
+        self.real = self._fresh_backend()
         rest = [t for n, t in self.tools.items() if self.real is None or not self.real.handles(n)]
         if rest and self.cfg.simulate_missing:
             self.sim = SimulatedBackend(
@@ -293,7 +304,7 @@ class DialogBuilder:
     def _roll_back_turn(self) -> None:
         """Backend state as it was when the turn began."""
         if self._turn_calls and self.real is not None:
-            self.real = make_backend(self.plan.backend, list(self.tools.values()))
+            self.real = self._fresh_backend()
             assert self.real is not None
             for call in self._kept_calls:
                 self.real.execute(call)
@@ -443,8 +454,16 @@ class DialogBuilder:
             models=dict(self.ctx.models),
             usage=self.usage.to_record(),
             backend=self.backend_label(),
-            backend_spec=self.plan.backend,
+            backend_spec=self._recorded_spec(),
         )
+
+    def _recorded_spec(self) -> dict[str, Any] | None:
+        if self.cfg.backend is None:
+            return self.plan.backend
+        try:
+            return self.backend_spec()
+        except ToolsynthError:
+            return self.plan.backend  # the refused spec, recorded as the plan gave it
 
 
 def _as_text(value: Any) -> str:

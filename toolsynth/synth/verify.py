@@ -20,6 +20,7 @@ from toolsynth.catalog.model import Tool
 from toolsynth.errors import InputError
 from toolsynth.plans.record import Plan
 from toolsynth.synth.backends.base import Backend, make_backend, normalize_spec
+from toolsynth.synth.backends.trust import UntrustedBackendError, combine
 from toolsynth.synth.checks import LAYERS, RULE_LAYERS, ToolIndex, check_dialog
 from toolsynth.synth.ingest import DialogFormat, Unreadable, read_dialogs
 from toolsynth.synth.record import CheckResult, Dialog
@@ -196,33 +197,33 @@ def reject_record(outcome: RecordOutcome) -> dict[str, Any]:
 
 
 class BackendChooser:
-    """Which backend replays a dialog: `--backend` when given, else the spec the dialog recorded (if it is real)."""
+    """Which backend replays a dialog: `--backend` when given, else the spec the dialog recorded when a data file
+    may name it (`backends.trust`): a record never makes `verify` import or run code the user did not choose."""
 
     def __init__(self, override: str | dict[str, Any] | None, tools: list[Tool]) -> None:
-        self.override = None if override in (None, "", "auto") else override
         self.disabled = override == "none"
+        self.override = None if override in (None, "", "auto", "none") else normalize_spec(override)
         self.tools = tools
+        if self.override is not None and self.override["kind"] == "python":
+            # The user's own module: a missing or broken one is a usage error of the whole command (exit 2),
+            # found before any record is judged.
+            make_backend(self.override, tools, trusted=True)
 
     def spec_for(self, dialog: Dialog) -> dict[str, Any] | None:
+        """The spec to run; `UntrustedBackendError` when only the record names one and it is not data-safe."""
         if self.disabled:
             return None
         recorded = normalize_spec(dialog.backend_spec) if dialog.backend_spec else None
-        if self.override is None:
-            if recorded is None or recorded["kind"] == "simulated":
-                return None  # simulated results are checked against return schemas, not regenerated
-            return recorded
-        spec = normalize_spec(self.override)
-        assert spec is not None
-        if recorded is not None and recorded["kind"] == spec["kind"]:
-            # Same kind: keep the dialog's own initial state (e.g. its BFCL initial_config).
-            spec = {**recorded, **{k: v for k, v in spec.items() if k != "kind"}, "kind": spec["kind"]}
-        return spec
+        if self.override is None and recorded is not None and recorded["kind"] == "simulated":
+            return None  # simulated results are checked against return schemas, not regenerated
+        return combine(recorded, self.override)
 
     def make(self, dialog: Dialog, tools: ToolIndex) -> Backend | None:
         spec = self.spec_for(dialog)
         if spec is None:
             return None
-        return make_backend(spec, tools.tools())
+        # Trusted: either the user's own choice, or a record's spec that passed the allow-list above.
+        return make_backend(spec, tools.tools(), trusted=True)
 
 
 def prepare(dialog: Dialog, catalog: ToolIndex | None) -> Dialog:
@@ -267,15 +268,16 @@ async def verify_dialogs(
             )
         be: Backend | None = None
         start_error: str | None = None
+        not_run: str | None = None
         if "execution" in layer_list:
             try:
                 be = chooser.make(dialog, idx)
-            except InputError:
-                raise
-            except (
-                Exception
-            ) as exc:  # a record whose initial state the backend cannot load: that record fails
-                start_error = f"backend could not start: {type(exc).__name__}: {exc}"
+            except UntrustedBackendError as exc:
+                # Judged without execution (recorded results only); the execution layer says why.
+                not_run = f"not executed: {exc.message}"
+            except Exception as exc:  # noqa: BLE001 - a record the backend cannot start fails on its own
+                detail = exc.one_line() if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+                start_error = f"backend could not start: {detail}"
         checks = await check_dialog(
             dialog,
             tools=idx,
@@ -284,6 +286,11 @@ async def verify_dialogs(
             gateway=gateway,
             plan=(plans or {}).get(dialog.plan_id),
         )
+        if not_run:
+            checks = [
+                c.model_copy(update={"reason": f"{c.reason}; {not_run}"}) if c.layer == "execution" else c
+                for c in checks
+            ]
         if start_error:
             checks = [
                 CheckResult(layer="execution", turn=c.turn, passed=False, reason=start_error)
