@@ -43,6 +43,9 @@ def command(
     until: str = typer.Option("synthesize", "--until", help=f"Last stage to run: {', '.join(STAGES)}."),
     start: str = typer.Option("convert", "--from", help="First stage to run (earlier artifacts must exist)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary of the stages on stdout."),
+    restart: bool = typer.Option(
+        False, "--restart", help="Passed to synthesize: drop an earlier run's unfinished journal, start over."
+    ),
 ) -> None:
     """Run the pipeline a recipe describes, writing every artifact into its `output_dir`."""
     from toolsynth.cli import app
@@ -65,6 +68,8 @@ def command(
     summary: list[dict[str, Any]] = []
     command_obj = typer.main.get_command(app)
     for stage, argv, artifact in stages[first : last + 1]:
+        if restart and stage == "synthesize":
+            argv = [*argv, "--restart"]
         log.warning("stage %s: toolsynth %s", stage, " ".join(argv))
         t0 = time.perf_counter()
         # standalone_mode=False: errors propagate as exceptions to the CLI's one-line error handler; a stage that

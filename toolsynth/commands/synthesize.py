@@ -96,6 +96,12 @@ def command(
         help="Run every plan's calls on this backend: `python:<module>[:Class]` (your code), `bfcl`, or "
         "`simulated` (default: the recipe's `synth.backend`, else each plan's own, which may only be bfcl).",
     ),
+    restart: bool = typer.Option(
+        False,
+        "--restart",
+        help="Throw away an unfinished journal of an earlier run (and a finished output) and start over; without "
+        "it, a journal made with other settings, prompts, model or plans is refused.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Turn dialog plans into verified multi-turn function-calling dialogs (user, assistant and tool agents).
@@ -107,6 +113,7 @@ def command(
     from toolsynth.llm.config import LLMConfig
     from toolsynth.recipe import load_recipe
     from toolsynth.synth.config import SynthConfig
+    from toolsynth.synth.fingerprint import synth_fingerprint
     from toolsynth.synth.runner import (
         SynthContext,
         dialogs_in_flight,
@@ -151,7 +158,10 @@ def command(
     # missing); made with other settings, every dialog is made again.
     fingerprint = settings_fingerprint(llm, synth)
     previous = read_manifest(output) if output.exists() else None
-    reuse = bool(previous) and (previous.get("options") or {}).get("fingerprint") == fingerprint
+    reuse = (
+        not restart and bool(previous) and (previous.get("options") or {}).get("fingerprint") == fingerprint
+    )
+    journal_fingerprint = synth_fingerprint(llm, synth, {"plans": plans})
     if output.exists() and not reuse:
         log.info("%s was made with other settings: making every dialog again", output)
 
@@ -159,7 +169,14 @@ def command(
         try:
             with progress("synthesize", total=len(loaded)) as bar:
                 return await run_plans(
-                    loaded, output, ctx, concurrency=n_dialogs, progress=bar, reuse_finished=reuse
+                    loaded,
+                    output,
+                    ctx,
+                    concurrency=n_dialogs,
+                    progress=bar,
+                    reuse_finished=reuse,
+                    fingerprint=journal_fingerprint,
+                    restart=restart,
                 )
         finally:
             await gateway.aclose()

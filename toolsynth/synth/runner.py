@@ -557,7 +557,7 @@ def _promote(journal: JournalWriter, keep: set[str]) -> int:
             if rid in keep and rid not in records:
                 records[rid] = rec
     n = write_artifact(journal.path, journal.kind, (records[k] for k in sorted(records)))
-    journal.partial.unlink(missing_ok=True)
+    journal.discard()
     return n
 
 
@@ -570,17 +570,24 @@ async def run_plans(
     progress: Any = None,
     on_result: Callable[[DialogOutcome], None] | None = None,
     reuse_finished: bool = False,
+    fingerprint: dict[str, Any] | None = None,
+    restart: bool = False,
 ) -> RunSummary:
     """Synthesize every plan into `out` (accepted) and `rejects_path(out)` (rejected), resumably.
 
     `reuse_finished`: dialogs already in a finished `out` (made with the same settings, the caller's judgement)
-    count as done too, so a rerun or a grown plans file only makes what is missing."""
+    count as done too, so a rerun or a grown plans file only makes what is missing.
+    `fingerprint`: what the dialogs depend on (`synth.fingerprint`); a journal left with another one is refused
+    (`ResumeMismatchError`) unless `restart`, which drops it and starts over."""
     plans = list(plans)
     summary = RunSummary(plans=len(plans))
     ids = {dialog_id(p): p for p in plans}
-    accepted_j = JournalWriter(out, "dialog")
-    rejected_j = JournalWriter(rejects_path(out), "dialog_reject")
-    if reuse_finished:
+    accepted_j = JournalWriter(out, "dialog", fingerprint=fingerprint, restart=restart)
+    rejected_j = JournalWriter(rejects_path(out), "dialog_reject", fingerprint=fingerprint, restart=restart)
+    # Both journals are checked before either is touched, so a refused resume changes nothing on disk.
+    for j in (accepted_j, rejected_j):
+        j.prepare()
+    if reuse_finished and not restart:
         for j in (accepted_j, rejected_j):
             if j.path.exists() and not j.partial.exists():
                 write_artifact(j.partial, j.kind, read_artifact(j.path, j.kind))
