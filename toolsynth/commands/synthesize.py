@@ -222,4 +222,8 @@ def command(
         if share is not None:
             c = counts["checks"][layer]
             stderr.print(f"  {layer:<10} {share:6.1%} of checked turns passed ({c['failed']} failed)")
+    if counts.get("judge_errors"):
+        stderr.print(
+            f"  judge gave no verdict on {counts['judge_errors']} checked turn(s): each failed as judge_error"
+        )
     stderr.print(f"  {gateway.summary_line()}")

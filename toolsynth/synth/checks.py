@@ -407,6 +407,19 @@ def _render(m: Message, limit: int) -> str:
     return f"{m.role}: {_clip(m.content or '', limit)}"
 
 
+#: Reason prefix of a semantic check that failed because the judge gave no verdict (an error, not a judgement).
+JUDGE_ERROR = "judge_error"
+
+
+def is_judge_error(check: CheckResult | None) -> bool:
+    return (
+        check is not None
+        and check.layer == "semantic"
+        and check.passed is False
+        and check.reason.startswith(JUDGE_ERROR)
+    )
+
+
 async def check_semantic(
     view: TurnView,
     history: list[Message],
@@ -421,9 +434,13 @@ async def check_semantic(
         role, judge_messages(view, history, tools), JUDGE_SCHEMA, name="turn_review"
     )
     if not res.ok or not isinstance(res.data, dict):
-        # A judge that could not answer is no evidence against the data; the report counts these apart.
+        # No verdict is not a pass: a dead judge model would otherwise accept everything. The turn fails as a
+        # `judge_error` (regenerated, then rejected with that reason), and summaries count these apart.
         return CheckResult(
-            layer="semantic", turn=view.index, passed=None, reason=f"judge gave no verdict: {res.error}"
+            layer="semantic",
+            turn=view.index,
+            passed=False,
+            reason=f"{JUDGE_ERROR}: the judge gave no verdict ({res.error})",
         )
     data = res.data
     ok = bool(data.get("action_fits_request")) and bool(data.get("answer_grounded"))

@@ -29,6 +29,7 @@ from toolsynth.synth.agents import AssistantAgent, UsageTally, UserAgent, render
 from toolsynth.synth.backends.base import Backend, ExecResult, make_backend, normalize_spec
 from toolsynth.synth.backends.simulated import SimulatedBackend
 from toolsynth.synth.backends.trust import combine
+from toolsynth.synth.checks import JUDGE_ERROR, is_judge_error
 from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.ingest import BAD_ARGS_KEY
 from toolsynth.synth.record import CheckResult, Dialog, DialogTurn
@@ -496,6 +497,7 @@ class RunSummary:
     )
     first_failures: dict[str, int] = field(default_factory=dict)
     rule_user_messages: int = 0
+    judge_errors: int = 0  # semantic checks of kept turns where the judge gave no verdict (each one fails)
     regenerated_turns: int = 0
     turns: int = 0
     cost: float = 0.0
@@ -508,7 +510,10 @@ class RunSummary:
         else:
             self.rejected += 1
             key = out.failure.layer if out.failure is not None else "error"
+            if is_judge_error(out.failure):
+                key = JUDGE_ERROR
             self.first_failures[key] = self.first_failures.get(key, 0) + 1
+        self.judge_errors += sum(1 for c in d.checks if is_judge_error(c))
         for c in d.checks:
             k = "passed" if c.passed else ("n/a" if c.passed is None else "failed")
             self.check_counts.setdefault(c.layer, {"passed": 0, "failed": 0, "n/a": 0})[k] += 1
@@ -538,6 +543,7 @@ class RunSummary:
             "turns": self.turns,
             "regenerated_turns": self.regenerated_turns,
             "rule_user_messages": self.rule_user_messages,
+            "judge_errors": self.judge_errors,
             "checks": self.check_counts,
             "check_pass_rate": self.acceptance(),
             "first_failure": dict(sorted(self.first_failures.items())),

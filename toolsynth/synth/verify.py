@@ -21,7 +21,7 @@ from toolsynth.errors import InputError
 from toolsynth.plans.record import Plan
 from toolsynth.synth.backends.base import Backend, make_backend, normalize_spec
 from toolsynth.synth.backends.trust import UntrustedBackendError, combine
-from toolsynth.synth.checks import LAYERS, RULE_LAYERS, ToolIndex, check_dialog
+from toolsynth.synth.checks import LAYERS, RULE_LAYERS, ToolIndex, check_dialog, is_judge_error
 from toolsynth.synth.ingest import DialogFormat, Unreadable, read_dialogs
 from toolsynth.synth.record import CheckResult, Dialog
 
@@ -121,6 +121,7 @@ class VerifyReport:
     per_layer: dict[str, LayerCounts] = field(default_factory=dict)
     failing: list[dict[str, Any]] = field(default_factory=list)
     max_listed: int = 50
+    judge_errors: int = 0  # semantic checks with no verdict from the judge (each fails its turn)
 
     def add(self, outcome: RecordOutcome) -> None:
         self.records += 1
@@ -128,6 +129,7 @@ class VerifyReport:
         if outcome.passed:
             self.passed += 1
         failed_layers: set[str] = set()
+        self.judge_errors += sum(1 for c in outcome.checks if is_judge_error(c))
         for c in outcome.checks:
             counts = self.per_layer.setdefault(c.layer, LayerCounts())
             if c.passed is True:
@@ -169,6 +171,7 @@ class VerifyReport:
             "layers": {layer: self.per_layer.get(layer, LayerCounts()).to_dict() for layer in self.layers},
             "failing": self.failing,
             "failing_listed": len(self.failing),
+            "judge_errors": self.judge_errors,
         }
 
 
