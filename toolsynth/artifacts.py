@@ -32,6 +32,7 @@ SCHEMA_VERSIONS: dict[str, int] = {
     "plan_reject": 1,
     "dialog": 1,
     "dialog_reject": 1,
+    "dialog_error": 1,
     "preference": 1,
 }
 

@@ -208,8 +208,11 @@ def command(
         **counts,
         "usage": usage,
     }
+    too_many_errors = _error_gate(summary, synth.max_error_rate, output)
     if as_json:
         emit_json(result)
+        if too_many_errors:
+            raise typer.Exit(1)
         return
     rate = counts["acceptance_rate"]
     stderr.print(
@@ -227,3 +230,19 @@ def command(
             f"  judge gave no verdict on {counts['judge_errors']} checked turn(s): each failed as judge_error"
         )
     stderr.print(f"  {gateway.summary_line()}")
+    if too_many_errors:
+        raise typer.Exit(1)
+
+
+def _error_gate(summary: Any, max_rate: float, output: Path) -> bool:
+    """True (and a one-line error on stderr) when more of this run's dialogs ended in an exception than allowed."""
+    from toolsynth.synth.runner import errors_path
+
+    tried = summary.plans - summary.skipped
+    if not summary.errors or summary.errors <= max_rate * tried:
+        return False
+    stderr.print(
+        f"error: {summary.errors} of {tried} dialogs ended in an unexpected error (a bug, not a reject; "
+        f"synth.max_error_rate {max_rate:g}): kept in {errors_path(output)}, not journaled; rerun to retry them"
+    )
+    return True

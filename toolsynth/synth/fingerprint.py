@@ -39,7 +39,7 @@ def synth_fingerprint(llm: Any, synth: Any, inputs: dict[str, Path]) -> dict[str
     out: dict[str, Any] = {"toolsynth_version": __version__, "prompts": prompts_digest()}
     for key, value in llm.model_dump(mode="json", include=set(LLM_CONTENT_FIELDS)).items():
         out[f"llm.{key}"] = value
-    for key, value in synth.model_dump(mode="json", exclude={"concurrency"}).items():
+    for key, value in synth.model_dump(mode="json", exclude={"concurrency", "max_error_rate"}).items():
         out[f"synth.{key}"] = value
     for name, path in inputs.items():
         out[f"input.{name}"] = file_sha256(path) if Path(path).is_file() else None

@@ -498,6 +498,9 @@ class RunSummary:
     first_failures: dict[str, int] = field(default_factory=dict)
     rule_user_messages: int = 0
     judge_errors: int = 0  # semantic checks of kept turns where the judge gave no verdict (each one fails)
+    errors: int = (
+        0  # dialogs that ended in an unexpected exception this run: not journaled, retried on a rerun
+    )
     regenerated_turns: int = 0
     turns: int = 0
     cost: float = 0.0
@@ -544,6 +547,7 @@ class RunSummary:
             "regenerated_turns": self.regenerated_turns,
             "rule_user_messages": self.rule_user_messages,
             "judge_errors": self.judge_errors,
+            "errors": self.errors,
             "checks": self.check_counts,
             "check_pass_rate": self.acceptance(),
             "first_failure": dict(sorted(self.first_failures.items())),
@@ -617,8 +621,9 @@ async def run_plans(
                 plan = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
+            builder = DialogBuilder(plan, ctx)
             try:
-                result = await synthesize_dialog(plan, ctx)
+                result = await builder.run()
             except asyncio.CancelledError:
                 raise
             except LLMError as exc:
@@ -627,12 +632,17 @@ async def run_plans(
                 if type(exc).__name__ != "LLMRequestError":
                     raise
                 log.warning("dialog for %s: %s", plan.id, exc.one_line())
-                result = DialogOutcome(DialogBuilder(plan, ctx)._dialog(), False, error=exc.one_line())
-            except Exception as exc:  # noqa: BLE001 - one broken dialog must not end a long run; it is recorded
+                result = DialogOutcome(builder._dialog(), False, error=exc.one_line())
+            except Exception as exc:  # noqa: BLE001 - one broken dialog must not end a long run
+                # A bug, not a verdict on the data: kept out of the journal (a rerun retries it), counted, and the
+                # dialog as far as it got goes to the errors file for whoever fixes the bug.
                 log.warning("dialog for %s failed: %s: %s", plan.id, type(exc).__name__, exc)
                 log.debug("traceback", exc_info=True)
-                builder = DialogBuilder(plan, ctx)
-                result = DialogOutcome(builder._dialog(), False, error=f"{type(exc).__name__}: {exc}")
+                errors.append(error_record(plan, builder, exc))
+                summary.errors += 1
+                if progress is not None:
+                    progress.advance(1, status=status())
+                continue
             if result.accepted:
                 accepted_j.write(result.dialog.to_record())
             else:
@@ -643,6 +653,7 @@ async def run_plans(
             if progress is not None:
                 progress.advance(1, status=status())
 
+    errors: list[dict[str, Any]] = []
     accepted_j.open()
     rejected_j.open()
     try:
@@ -658,6 +669,7 @@ async def run_plans(
     finally:
         accepted_j.close()
         rejected_j.close()
+        write_errors(out, errors)
     keep = set(ids)
     written = _promote(accepted_j, keep)
     rejects_written = _promote(rejected_j, keep)
@@ -667,8 +679,45 @@ async def run_plans(
     final.skipped = summary.skipped
     final.written = written
     final.rejects_written = rejects_written
+    final.errors = summary.errors
     final.finished = True
     return final
+
+
+def errors_path(out: str | Path) -> Path:
+    """`dialogs.jsonl` → `dialogs.errors.jsonl`: dialogs that ended in an unexpected exception in the last run."""
+    out = Path(out)
+    stem = out.name[: -len(".jsonl")] if out.name.endswith(".jsonl") else out.name
+    return out.with_name(f"{stem}.errors.jsonl")
+
+
+def error_record(plan: Plan, builder: DialogBuilder, exc: BaseException) -> dict[str, Any]:
+    """What an audit needs: the plan, the exception with its innermost frames, and the dialog as far as it got."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)[-6:]
+    try:
+        partial: dict[str, Any] | None = builder._dialog().to_record()
+    except Exception as inner:  # noqa: BLE001 - the partial dialog is a courtesy; the error itself is kept
+        partial = None
+        log.debug("partial dialog of %s not recoverable: %s", plan.id, inner)
+    return {
+        "id": dialog_id(plan),
+        "plan_id": plan.id or plan.compute_id(),
+        "error": f"{type(exc).__name__}: {exc}",
+        "traceback": [f"{f.filename}:{f.lineno} in {f.name}" for f in frames],
+        "turns_done": len(builder.turns),
+        "dialog": partial,
+    }
+
+
+def write_errors(out: str | Path, errors: list[dict[str, Any]]) -> None:
+    """The errors of this run (atomically); none means the file of an earlier run is stale and goes."""
+    path = errors_path(out)
+    if errors:
+        write_artifact(path, "dialog_error", sorted(errors, key=lambda r: str(r["id"])))
+    else:
+        path.unlink(missing_ok=True)
 
 
 def summarize_files(out: str | Path) -> RunSummary:
