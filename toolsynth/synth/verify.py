@@ -122,10 +122,13 @@ class VerifyReport:
     failing: list[dict[str, Any]] = field(default_factory=list)
     max_listed: int = 50
     judge_errors: int = 0  # semantic checks with no verdict from the judge (each fails its turn)
+    first_unknown: tuple[int, str] | None = None  # the first line no reader could take, and why
 
     def add(self, outcome: RecordOutcome) -> None:
         self.records += 1
         self.formats[outcome.format] += 1
+        if outcome.format == "unknown" and self.first_unknown is None:
+            self.first_unknown = (outcome.line, outcome.checks[0].reason if outcome.checks else "unreadable")
         if outcome.passed:
             self.passed += 1
         failed_layers: set[str] = set()
@@ -260,9 +263,16 @@ async def verify_dialogs(
     async def one(line: int, fmt: DialogFormat, item: Dialog | Unreadable) -> RecordOutcome:
         if isinstance(item, Unreadable):
             return unreadable_outcome(line, fmt, item.id, item.reason, required_set)
+        try:
+            return await judge(line, fmt, item)
+        except InputError as exc:
+            # Something in this record (not in the command) is broken: it fails on its own, the file goes on.
+            return unreadable_outcome(line, fmt, item.id, exc.one_line(), required_set)
+
+    async def judge(line: int, fmt: DialogFormat, item: Dialog) -> RecordOutcome:
+        # A dialog that names no tools (and no --tools) is plain chat, which is valid data: it gets the checks
+        # that apply to chat (a call in it names no offered tool and fails format).
         dialog = prepare(item, catalog)
-        if not dialog.tools:
-            raise InputError("the dialog names no tools and no --tools were given", where=f"{path}:{line}")
         try:
             idx = ToolIndex.for_dialog(dialog, catalog)
         except InputError as exc:
@@ -375,6 +385,10 @@ def verify_file(
         w.__enter__()
     try:
         report = asyncio.run(main())
+        if report.records and report.formats.get("unknown", 0) == report.records:
+            # Not one line of the file is a dialog record: the input is wrong, not the data (exit 2).
+            line, reason = report.first_unknown or (0, "no dialog records")
+            raise InputError(f"{reason} (no line of this file is a dialog record)", where=f"{path}:{line}")
     except BaseException as exc:
         for w in writers:
             w.__exit__(type(exc), exc, exc.__traceback__)
