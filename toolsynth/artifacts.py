@@ -9,6 +9,7 @@ Every stage reads its input and writes its output through this module, so the on
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import os
@@ -88,14 +89,25 @@ def _mkstemp_like_open(path: Path) -> tuple[int, str]:
     return fd, tmp
 
 
+def write_failed(exc: OSError, path: Path) -> ToolsynthError:
+    """A failed write (read-only directory, full disk, quota) as the one-line error the CLI prints (exit 2)."""
+    return ToolsynthError(f"cannot write: {exc.strerror or exc}", where=str(path))
+
+
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = _mkstemp_like_open(path)
+    try:
+        fd, tmp = _mkstemp_like_open(path)
+    except OSError as exc:
+        raise write_failed(exc, path) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise write_failed(exc, path) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -181,13 +193,19 @@ class ArtifactWriter:
 
     def __enter__(self) -> ArtifactWriter:
         _ensure_dir(self.path)
-        fd, tmp = _mkstemp_like_open(self.path)
+        try:
+            fd, tmp = _mkstemp_like_open(self.path)
+        except OSError as exc:
+            raise write_failed(exc, self.path) from exc
         self._tmp = Path(tmp)
         self._fh = os.fdopen(fd, "wb", buffering=1 << 16)
         return self
 
     def write(self, record: dict[str, Any]) -> None:
-        self._fh.write(dumps(stamp(record, self.kind)))
+        try:
+            self._fh.write(dumps(stamp(record, self.kind)))
+        except OSError as exc:
+            raise write_failed(exc, self.path) from exc
         self.count += 1
 
     def write_many(self, records: Iterable[dict[str, Any]]) -> None:
@@ -203,6 +221,13 @@ class ArtifactWriter:
             self._fh.close()
             if exc_type is None:
                 os.replace(self._tmp, self.path)
+        except OSError as err:
+            # A full disk often shows only at the final flush: the temp file goes, the final name stays as it was.
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            self._tmp.unlink(missing_ok=True)
+            if exc_type is None:
+                raise write_failed(err, self.path) from err
         finally:
             if self._tmp.exists() and (exc_type is not None):
                 self._tmp.unlink(missing_ok=True)
@@ -384,20 +409,32 @@ class JournalWriter:
         _ensure_dir(self.path)
         self.prepare()
         self._repair()
-        self._fh = open(self.partial, "ab")  # noqa: SIM115 - lifetime spans many writes
+        try:
+            self._fh = open(self.partial, "ab")  # noqa: SIM115 - lifetime spans many writes
+        except OSError as exc:
+            raise write_failed(exc, self.partial) from exc
         return self
 
     def write(self, record: dict[str, Any]) -> None:
-        self._fh.write(dumps(stamp(record, self.kind)))
-        self._fh.flush()
+        try:
+            self._fh.write(dumps(stamp(record, self.kind)))
+            self._fh.flush()
+        except OSError as exc:
+            # What reached the disk is kept (a torn last line is cut on the next start); the run stops here.
+            raise write_failed(exc, self.partial) from exc
         self.count += 1
 
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-            self._fh.close()
-            self._fh = None
+            fh, self._fh = self._fh, None
+            try:
+                fh.flush()
+                os.fsync(fh.fileno())
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    fh.close()
+                raise write_failed(exc, self.partial) from exc
+            fh.close()
 
     def finalize(self, sort_key: str | None = None) -> int:
         """Promote the journal to the final artifact; with `sort_key`, records are ordered so output is deterministic
