@@ -225,6 +225,11 @@ def command(
         if share is not None:
             c = counts["checks"][layer]
             stderr.print(f"  {layer:<10} {share:6.1%} of checked turns passed ({c['failed']} failed)")
+    if counts.get("model_unavailable"):
+        stderr.print(
+            f"  {counts['model_unavailable']} dialog(s) stopped on a model call that failed after every retry: "
+            "not judged, kept in the errors file; rerun to make them"
+        )
     if counts.get("judge_errors"):
         stderr.print(
             f"  judge gave no verdict on {counts['judge_errors']} checked turn(s): each failed as judge_error"

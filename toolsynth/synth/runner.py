@@ -498,9 +498,10 @@ class RunSummary:
     first_failures: dict[str, int] = field(default_factory=dict)
     rule_user_messages: int = 0
     judge_errors: int = 0  # semantic checks of kept turns where the judge gave no verdict (each one fails)
-    errors: int = (
-        0  # dialogs that ended in an unexpected exception this run: not journaled, retried on a rerun
-    )
+    # dialogs that ended in an unexpected exception this run: not journaled, retried on a rerun
+    errors: int = 0
+    # dialogs stopped by a model call that failed after every retry: not journaled either, retried on a rerun
+    unavailable: int = 0
     regenerated_turns: int = 0
     turns: int = 0
     cost: float = 0.0
@@ -548,6 +549,7 @@ class RunSummary:
             "rule_user_messages": self.rule_user_messages,
             "judge_errors": self.judge_errors,
             "errors": self.errors,
+            "model_unavailable": self.unavailable,
             "checks": self.check_counts,
             "check_pass_rate": self.acceptance(),
             "first_failure": dict(sorted(self.first_failures.items())),
@@ -629,6 +631,18 @@ async def run_plans(
             except LLMError as exc:
                 # A bad key or an unknown model fails every dialog alike: stop (the journal keeps what is done).
                 # A request the provider refused on its own (context too long) only costs this dialog.
+                if type(exc).__name__ == "LLMUnavailableError":
+                    # A flaky model gave up on one call after its retries: this dialog is not judged (not
+                    # journaled, retried by a rerun) and counted; many in a row mean the model is down: stop.
+                    log.warning("dialog for %s: model unavailable: %s", plan.id, exc.one_line())
+                    errors.append(error_record(plan, builder, exc))
+                    summary.unavailable += 1
+                    streak[0] += 1
+                    if streak[0] >= UNAVAILABLE_STREAK:
+                        raise
+                    if progress is not None:
+                        progress.advance(1, status=status())
+                    continue
                 if type(exc).__name__ != "LLMRequestError":
                     raise
                 log.warning("dialog for %s: %s", plan.id, exc.one_line())
@@ -643,6 +657,7 @@ async def run_plans(
                 if progress is not None:
                     progress.advance(1, status=status())
                 continue
+            streak[0] = 0
             if result.accepted:
                 accepted_j.write(result.dialog.to_record())
             else:
@@ -654,6 +669,7 @@ async def run_plans(
                 progress.advance(1, status=status())
 
     errors: list[dict[str, Any]] = []
+    streak = [0]  # dialogs in a row that ended with the model unavailable
     accepted_j.open()
     rejected_j.open()
     try:
@@ -680,8 +696,14 @@ async def run_plans(
     final.written = written
     final.rejects_written = rejects_written
     final.errors = summary.errors
+    final.unavailable = summary.unavailable
     final.finished = True
     return final
+
+
+#: Dialogs in a row whose model call gave up (no dialog finished in between) before the run stops: a model that is
+#: down, not flaky. The journal keeps what finished; a rerun resumes.
+UNAVAILABLE_STREAK = 8
 
 
 def errors_path(out: str | Path) -> Path:
@@ -695,7 +717,7 @@ def error_record(plan: Plan, builder: DialogBuilder, exc: BaseException) -> dict
     """What an audit needs: the plan, the exception with its innermost frames, and the dialog as far as it got."""
     import traceback
 
-    frames = traceback.extract_tb(exc.__traceback__)[-6:]
+    frames = [] if isinstance(exc, ToolsynthError) else traceback.extract_tb(exc.__traceback__)[-6:]
     try:
         partial: dict[str, Any] | None = builder._dialog().to_record()
     except Exception as inner:  # noqa: BLE001 - the partial dialog is a courtesy; the error itself is kept
@@ -705,6 +727,7 @@ def error_record(plan: Plan, builder: DialogBuilder, exc: BaseException) -> dict
         "id": dialog_id(plan),
         "plan_id": plan.id or plan.compute_id(),
         "error": f"{type(exc).__name__}: {exc}",
+        "kind": "model_unavailable" if isinstance(exc, LLMError) else "exception",
         "traceback": [f"{f.filename}:{f.lineno} in {f.name}" for f in frames],
         "turns_done": len(builder.turns),
         "dialog": partial,
