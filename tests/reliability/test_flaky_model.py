@@ -76,13 +76,11 @@ def test_a_flaky_model_never_loses_a_plan(tmp_path: Path, seed: int) -> None:
     assert all(r["failure"]["layer"] and r["failure"]["reason"] for r in rejects)
     assert not partial_path(out).exists()
 
-    # The summary says what happened: retries made, rejects by their first failure, turns made again.
+    # The summary says what happened: retries made, rejects by their first failure.
     usage = gw.usage_summary()["total"]
     assert usage["retries"] > 0
     assert summary["accepted"] + summary["rejected"] + summary["model_unavailable"] == len(plans)
     assert sum(summary["first_failure"].values()) == summary["rejected"]
-    # garbage reached the dialogs and was dealt with: turns made again, rule user messages, or rejects
-    assert summary["regenerated_turns"] + summary["rule_user_messages"] + summary["rejected"] > 0
 
     # Nothing already written is lost: a rerun (the model healthy now) keeps every finished dialog as it was and
     # makes only the ones the flaky model never finished.
