@@ -9,6 +9,7 @@ Every stage reads its input and writes its output through this module, so the on
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import os
@@ -32,6 +33,7 @@ SCHEMA_VERSIONS: dict[str, int] = {
     "plan_reject": 1,
     "dialog": 2,
     "dialog_reject": 2,
+    "dialog_error": 1,
     "preference": 1,
     "preference_batch": 1,  # make-preferences journal: one finished dialog (its pairs and counts) per line
 }
@@ -99,14 +101,25 @@ def _mkstemp_like_open(path: Path) -> tuple[int, str]:
     return fd, tmp
 
 
+def write_failed(exc: OSError, path: Path) -> ToolsynthError:
+    """A failed write (read-only directory, full disk, quota) as the one-line error the CLI prints (exit 2)."""
+    return ToolsynthError(f"cannot write: {exc.strerror or exc}", where=str(path))
+
+
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = _mkstemp_like_open(path)
+    try:
+        fd, tmp = _mkstemp_like_open(path)
+    except OSError as exc:
+        raise write_failed(exc, path) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise write_failed(exc, path) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -192,13 +205,19 @@ class ArtifactWriter:
 
     def __enter__(self) -> ArtifactWriter:
         _ensure_dir(self.path)
-        fd, tmp = _mkstemp_like_open(self.path)
+        try:
+            fd, tmp = _mkstemp_like_open(self.path)
+        except OSError as exc:
+            raise write_failed(exc, self.path) from exc
         self._tmp = Path(tmp)
         self._fh = os.fdopen(fd, "wb", buffering=1 << 16)
         return self
 
     def write(self, record: dict[str, Any]) -> None:
-        self._fh.write(dumps(stamp(record, self.kind)))
+        try:
+            self._fh.write(dumps(stamp(record, self.kind)))
+        except OSError as exc:
+            raise write_failed(exc, self.path) from exc
         self.count += 1
 
     def write_many(self, records: Iterable[dict[str, Any]]) -> None:
@@ -214,6 +233,13 @@ class ArtifactWriter:
             self._fh.close()
             if exc_type is None:
                 os.replace(self._tmp, self.path)
+        except OSError as err:
+            # A full disk often shows only at the final flush: the temp file goes, the final name stays as it was.
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            self._tmp.unlink(missing_ok=True)
+            if exc_type is None:
+                raise write_failed(err, self.path) from err
         finally:
             if self._tmp.exists() and (exc_type is not None):
                 self._tmp.unlink(missing_ok=True)
@@ -295,21 +321,110 @@ def _readable(tag: Any, kind: str | None) -> bool:
     return tag.startswith(prefix) and version.isdigit() and int(version) in READABLE_VERSIONS[kind]
 
 
+class ResumeMismatchError(InputError):
+    """A journal left by an earlier run was made with other settings or inputs than this run's."""
+
+
+def fingerprint_path(path: str | Path) -> Path:
+    """Where a journal's fingerprint lives: beside `<name>.partial`."""
+    return partial_path(path).with_name(partial_path(path).name + ".fingerprint.json")
+
+
+def _short(value: Any) -> str:
+    text = orjson.dumps(value, default=str).decode()
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def fingerprint_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """`key: old → new` for every entry that differs (added and removed keys included), sorted by key."""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key, "<unset>"), new.get(key, "<unset>")
+        if a != b:
+            out.append(f"{key}: {_short(a)} → {_short(b)}")
+    return out
+
+
 class JournalWriter:
     """Append-only journal for resumable stages (synthesize, make-preferences).
 
     Records go to `<path>.partial`, one flushed line each, so a killed run loses at most the line being written.
     On restart `done_ids()` tells what is already there (a torn last line is cut off), and `finalize()` promotes the
     journal to the final name atomically.
+
+    `fingerprint`: what the records depend on (settings, prompts, model, toolsynth version, input hashes), as a flat
+    mapping. It is written beside the journal when the journal starts; a later run that finds a journal made with
+    another fingerprint refuses to continue it (`ResumeMismatchError`, naming what changed) rather than mix records
+    made two ways, unless `restart=True`, which throws the old journal away.
     """
 
-    def __init__(self, path: str | Path, kind: str, id_field: str = "id") -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        kind: str,
+        id_field: str = "id",
+        *,
+        fingerprint: dict[str, Any] | None = None,
+        restart: bool = False,
+    ) -> None:
         self.path = Path(path)
         self.kind = kind
         self.id_field = id_field
         self.partial = partial_path(self.path)
+        self.fingerprint = fingerprint
+        self.restart = restart
         self._fh: Any = None
+        self._prepared = False
         self.count = 0
+
+    @property
+    def fingerprint_file(self) -> Path:
+        return fingerprint_path(self.path)
+
+    def prepare(self) -> JournalWriter:
+        """Check (or, for a fresh journal, record) the fingerprint; with `restart`, drop an old journal first.
+        Called by `done_ids` and `open`; idempotent."""
+        if self._prepared:
+            return self
+        self._prepared = True
+        if self.restart:
+            self.discard()
+        if self.fingerprint is None:
+            return self
+        fp_file = self.fingerprint_file
+        if self.partial.exists():
+            old: dict[str, Any] | None = None
+            if fp_file.exists():
+                try:
+                    loaded = orjson.loads(fp_file.read_bytes())
+                    old = loaded if isinstance(loaded, dict) else None
+                except orjson.JSONDecodeError:
+                    old = None
+            if old is None:
+                raise ResumeMismatchError(
+                    "an earlier run's journal has no readable fingerprint, so it cannot be told whether it was "
+                    "made with these settings; rerun with --restart to start over",
+                    where=str(self.partial),
+                )
+            changes = fingerprint_changes(old, self.fingerprint)
+            if changes:
+                raise ResumeMismatchError(
+                    "the unfinished journal of an earlier run was made differently ("
+                    + "; ".join(changes)
+                    + "); rerun with the same settings to resume it, or with --restart to start over",
+                    where=str(self.partial),
+                )
+            return self
+        _ensure_dir(self.path)
+        _atomic_write_bytes(
+            fp_file, orjson.dumps(self.fingerprint, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        )
+        return self
+
+    def discard(self) -> None:
+        """Remove the journal and its fingerprint (after promotion, or to start over)."""
+        self.partial.unlink(missing_ok=True)
+        self.fingerprint_file.unlink(missing_ok=True)
 
     def _repair(self) -> None:
         """Cut a torn trailing line left by a kill mid-write."""
@@ -322,6 +437,7 @@ class JournalWriter:
                 fh.truncate(cut)
 
     def done_ids(self) -> set[str]:
+        self.prepare()
         self._repair()
         if not self.partial.exists():
             return set()
@@ -329,21 +445,34 @@ class JournalWriter:
 
     def open(self) -> JournalWriter:
         _ensure_dir(self.path)
+        self.prepare()
         self._repair()
-        self._fh = open(self.partial, "ab")  # noqa: SIM115 - lifetime spans many writes
+        try:
+            self._fh = open(self.partial, "ab")  # noqa: SIM115 - lifetime spans many writes
+        except OSError as exc:
+            raise write_failed(exc, self.partial) from exc
         return self
 
     def write(self, record: dict[str, Any]) -> None:
-        self._fh.write(dumps(stamp(record, self.kind)))
-        self._fh.flush()
+        try:
+            self._fh.write(dumps(stamp(record, self.kind)))
+            self._fh.flush()
+        except OSError as exc:
+            # What reached the disk is kept (a torn last line is cut on the next start); the run stops here.
+            raise write_failed(exc, self.partial) from exc
         self.count += 1
 
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-            self._fh.close()
-            self._fh = None
+            fh, self._fh = self._fh, None
+            try:
+                fh.flush()
+                os.fsync(fh.fileno())
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    fh.close()
+                raise write_failed(exc, self.partial) from exc
+            fh.close()
 
     def finalize(self, sort_key: str | None = None) -> int:
         """Promote the journal to the final artifact; with `sort_key`, records are ordered so output is deterministic
@@ -353,7 +482,7 @@ class JournalWriter:
         if sort_key:
             records.sort(key=lambda r: str(r.get(sort_key)))
         n = write_artifact(self.path, self.kind, records)
-        self.partial.unlink(missing_ok=True)
+        self.discard()
         return n
 
     def __enter__(self) -> JournalWriter:

@@ -78,6 +78,14 @@ def main() -> None:
             raise
         sys.stderr.write(f"error: {exc.one_line()}\n")
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        # The machine said no (read-only or full disk, too many open files) somewhere a stage does its own I/O:
+        # one line naming the file, exit 2, like any other environment problem. A bug still shows with --debug.
+        if STATE.debug:
+            raise
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        sys.stderr.write(f"error: {where}{exc.strerror or exc}\n")
+        sys.exit(2)
     except (KeyboardInterrupt, click.exceptions.Abort):
         sys.stderr.write("error: interrupted; finished records are kept, rerun the same command to resume\n")
         sys.exit(130)

@@ -121,15 +121,25 @@ def test_magnet_edges_from_verdicts(monkeypatch, bfcl_two, graph_config, embedde
     assert not any(e.source == "cat" and e.target == "grep" for e in magnet)
 
 
-def test_magnet_off_makes_no_calls(monkeypatch, bfcl_build) -> None:
+def test_magnet_off_makes_no_calls(monkeypatch, bfcl_two, graph_config, embedder) -> None:
     import toolsynth.llm.gateway as gateway
 
-    def boom(*a, **k):
-        raise AssertionError("no gateway without the magnet switch")
+    class Boom(Exception):
+        pass
 
+    def boom(*a, **k):
+        raise Boom("no gateway without the magnet switch")
+
+    # Patched before the build (a session fixture built earlier would prove nothing), and shown to bite: with
+    # the switch on, the same build reaches the gateway and fails.
     monkeypatch.setattr(gateway, "Gateway", boom)
-    assert not [e for e in bfcl_build.graph.edges if e.kind == "magnet"]
-    assert "magnet" not in bfcl_build.report
+    built = build_graph(bfcl_two, graph_config, embedder=embedder)
+    assert not [e for e in built.graph.edges if e.kind == "magnet"]
+    assert "magnet" not in built.report
+    on = graph_config.model_copy(deep=True)
+    on.magnet.enabled = True
+    with pytest.raises(Boom):
+        build_graph(bfcl_two, on, embedder=embedder)
 
 
 @pytest.mark.skipif(

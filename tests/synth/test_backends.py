@@ -158,7 +158,7 @@ def user_module(tmp_path: Path) -> Path:
 
 
 def test_python_module_functions(user_module: Path) -> None:
-    be = make_backend(f"python:{user_module}", [])
+    be = make_backend(f"python:{user_module}", [], trusted=True)
     assert be is not None and set(be.routes) == {"add", "explode", "soft_fail"}
     assert be.execute(call("add", a=1)).output == 3
     wrong = be.execute(call("add", a="1"))
@@ -176,8 +176,8 @@ def test_python_class_backend_state_per_dialog(user_module: Path) -> None:
         "init": {"currency": "USD"},
         "initial_config": {"cart": ["hat"]},
     }
-    one = make_backend(spec, [])
-    two = make_backend(spec, [])
+    one = make_backend(spec, [], trusted=True)
+    two = make_backend(spec, [], trusted=True)
     assert one is not None and two is not None
     assert one.execute(call("add_item", item="scarf")).output == {"cart": ["hat", "scarf"], "currency": "USD"}
     assert one.execute(call("add_item", item="gloves", size="S")).output["cart"] == ["hat", "scarf", "gloves"]
@@ -187,6 +187,6 @@ def test_python_class_backend_state_per_dialog(user_module: Path) -> None:
 
 def test_python_backend_missing_module_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not found"):
-        make_backend("python:no_such_module_xyz", [])
+        make_backend("python:no_such_module_xyz", [], trusted=True)
     with pytest.raises(InputError, match="not found"):
-        make_backend(f"python:{tmp_path / 'missing.py'}", [])
+        make_backend(f"python:{tmp_path / 'missing.py'}", [], trusted=True)

@@ -57,11 +57,36 @@ def test_ground_truth_dialog_shape(gold: list[Dialog]) -> None:
 
 
 def test_verify_accepts_ground_truth_turns(gold: list[Dialog]) -> None:
+    # Every turn of these entries has gold calls, so each must be *judged and passed*: counting only failures would
+    # pass a run in which nothing was executed (passed=None everywhere).
+    assert all(t.expected == "call" for d in gold for t in d.turns)
+    assert all(BackendChooser(None, []).make(d, ToolIndex.for_dialog(d)) is not None for d in gold)
     results = [c for d in gold for c in checks_of(d)]
     turns = sum(len(d.turns) for d in gold)
     for layer in ("format", "execution"):
-        failed = sum(1 for c in results if c.layer == layer and c.passed is False)
-        assert (turns - failed) / turns >= 0.99, (layer, failed, turns)
+        passed = sum(1 for c in results if c.layer == layer and c.passed is True)
+        assert passed / turns >= 0.99, (layer, passed, turns)
+    executed = [c for c in results if c.layer == "execution" and c.passed is True]
+    assert all("ran or matched" in c.reason for c in executed)
+
+
+def checks_with_plan(d: Dialog, plan) -> list:
+    idx = ToolIndex.for_dialog(d)
+    backend = BackendChooser(None, []).make(d, idx)
+    layers = ["format", "execution", "adherence"]
+    return asyncio.run(check_dialog(d, tools=idx, backend=backend, layers=layers, plan=plan))
+
+
+def test_wrong_values_are_caught_by_adherence_to_the_plan(gold: list[Dialog]) -> None:
+    plans = {d.id: bfcl_gold.gold_plan(d) for d in gold}
+    for d in gold:  # the uncorrupted ground truth adheres to its own plan, every turn
+        assert all(c.passed is True for c in checks_with_plan(d, plans[d.id]) if c.layer == "adherence")
+    rng = random.Random("wrong_value")
+    copies = [c for d in gold if (c := bfcl_gold.corrupt(d, "wrong_value", rng, [])) is not None]
+    assert len(copies) >= SUBSET * 0.9
+    source = {c.id: c.id.split("~")[0] for c in copies}
+    rejected = sum(any(c.passed is False for c in checks_with_plan(x, plans[source[x.id]])) for x in copies)
+    assert rejected / len(copies) >= 0.9
 
 
 @pytest.mark.parametrize("rule", bfcl_gold.CORRUPTIONS)

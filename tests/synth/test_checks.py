@@ -258,7 +258,9 @@ def test_semantic_with_the_scripted_gateway(fs_tools: ToolIndex) -> None:
         bad = judged("tmp")
         assert bad.passed is False and "the user asked for docs" in bad.reason
         assert judged("docs").passed is True
-        assert judged("docs", "broken judge").passed is None  # no verdict is not a pass or a fail
+        broken = judged("docs", "broken judge")
+        # no verdict is not a pass: the layer fails as a judge error (a dead judge must not accept everything)
+        assert broken.passed is False and broken.reason.startswith("judge_error: the judge gave no verdict")
     finally:
         ScriptedModel.reset()
 

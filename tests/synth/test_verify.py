@@ -224,7 +224,7 @@ def test_semantic_layer_through_verify_counts_verdicts_and_unjudged(
         ):
             text = messages[-1]["content"]
             if "nowhere" in text:
-                return Res(False, None, "unparseable")  # a judge failure is recorded as not judged
+                return Res(False, None, "unparseable")  # no verdict: the turn fails as a judge error
             return Res(
                 True, {"reason": "ok", "action_fits_request": "parents" not in text, "answer_grounded": True}
             )
@@ -243,8 +243,9 @@ def test_semantic_layer_through_verify_counts_verdicts_and_unjudged(
         )
     )
     sem = report.to_dict()["layers"]["semantic"]
-    assert (sem["turns_passed"], sem["turns_failed"], sem["turns_not_applicable"]) == (1, 1, 1)
-    assert report.failed == 1 and report.failing[0]["line"] == 2
+    assert (sem["turns_passed"], sem["turns_failed"], sem["turns_not_applicable"]) == (1, 2, 0)
+    assert report.failed == 2 and [f["line"] for f in report.failing] == [2, 3]
+    assert report.judge_errors == 1 and report.failing[1]["failures"][0]["reason"].startswith("judge_error")
 
 
 def test_broken_records_fail_without_stopping_the_file(tmp_path: Path, fs_defs: list[dict[str, Any]]) -> None:

@@ -11,6 +11,7 @@ never abort the load, unless `strict`; file-level problems (invalid JSON, a name
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -147,6 +148,64 @@ class _Entry:
 # ---- building tools ---------------------------------------------------------------------------------------------
 
 
+# Keys that hold return values, examples or metadata, never the inputs: an object under them is no parameter list.
+_NOT_INPUT_WORDS = ("return", "response", "output", "result", "example", "metadata", "annotation", "error")
+
+
+def _resolve_path(src: SourceFile, path: str) -> Any:
+    """The value at a loader's JSON path (`3:$`, `$[0]`, `$.tools[2].function`); None when it cannot be followed."""
+    doc: Any = src.doc
+    if ":" in path.split("$", 1)[0]:
+        line, _, path = path.partition(":")
+        if src.linenos is None or not line.isdigit() or int(line) not in src.linenos:
+            return None
+        doc = doc[src.linenos.index(int(line))]
+    if not path.startswith("$"):
+        return None
+    for m in re.finditer(r"\.([A-Za-z0-9_\-]+)|\[(\d+)\]|(.)", path[1:]):
+        key, index, other = m.groups()
+        if other is not None:
+            return None
+        if key is not None:
+            if not isinstance(doc, dict) or key not in doc:
+                return None
+            doc = doc[key]
+        else:
+            if not isinstance(doc, list) or int(index) >= len(doc):
+                return None
+            doc = doc[int(index)]
+    return doc
+
+
+def _looks_like_parameters(value: Any) -> bool:
+    """A JSON Schema object with properties, `{p: {type|description...}}`, or `[{name, type|description}]`."""
+    if isinstance(value, dict) and value:
+        if isinstance(value.get("properties"), dict) and value["properties"]:
+            return True
+        return all(isinstance(v, dict) and ("type" in v or "description" in v) for v in value.values())
+    if isinstance(value, list) and value:
+        return all(
+            isinstance(v, dict) and "name" in v and ("type" in v or "description" in v or "required" in v)
+            for v in value
+        )
+    return False
+
+
+def unread_parameter_keys(src: SourceFile, draft: ToolDraft) -> list[str]:
+    """Keys beside the place a loader reads parameters from whose value looks like a parameter list."""
+    container_path, _, read_key = (draft.where + draft.parameters_path).rpartition(".")
+    container = _resolve_path(src, container_path)
+    if not isinstance(container, dict):
+        return []
+    return [
+        str(k)
+        for k, v in container.items()
+        if k != read_key
+        and not any(w in str(k).lower() for w in _NOT_INPUT_WORDS)
+        and _looks_like_parameters(v)
+    ]
+
+
 class _Builder:
     def __init__(self, root: Path, catalog: str, strict: bool, collection: bool) -> None:
         self.root = root
@@ -229,6 +288,15 @@ class _Builder:
             return
         description = draft.description if isinstance(draft.description, str) else str(draft.description)
         returns = self._returns(draft, where + draft.returns_path)
+        if not parameters.get("properties"):
+            for key in unread_parameter_keys(src, draft):
+                # A tool whose inputs sit under a key no loader reads would silently take no arguments.
+                msg = (
+                    f"tool {name!r} has no parameters, but its `{key}` looks like a parameter list that this "
+                    f"loader does not read; the tool is loaded without parameters"
+                )
+                self.result.warnings.append(f"{where}: {msg}")
+                log.warning("%s: %s", where, msg)
 
         self._entries.append(
             _Entry(

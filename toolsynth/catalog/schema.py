@@ -11,6 +11,7 @@ import copy
 import re
 from typing import Any
 
+from toolsynth.console import log
 from toolsynth.errors import InputError
 
 JSON_TYPES = {"object", "array", "string", "integer", "number", "boolean", "null"}
@@ -163,12 +164,25 @@ def normalize_schema(schema: Any, *, where: str) -> dict[str, Any]:
         elif key == "required":
             if isinstance(value, list):
                 out["required"] = [str(v) for v in value]
+            elif isinstance(value, str) and value.strip():
+                # `"required": "a"`: one name where a list belongs. Read it as `["a"]`, and say so.
+                out["required"] = [value.strip()]
+                log.warning("%s.required: a string, not a list; read as [%r]", where, value.strip())
+            elif not isinstance(value, bool):
+                log.warning(
+                    "%s.required: expected a list of parameter names, got %s; ignored",
+                    where,
+                    type(value).__name__,
+                )
             # BFCL/OpenAPI sometimes put `required: true` on a property; the parent handles that.
         else:
             out[key] = value
     if "properties" in out and "type" not in out:
         out["type"] = "object"
     if out.get("type") == "object" and "required" in out and "properties" in out:
+        unknown = [r for r in out["required"] if r not in out["properties"]]
+        if unknown:
+            log.warning("%s.required: names no property: %s; dropped", where, ", ".join(map(repr, unknown)))
         out["required"] = [r for r in out["required"] if r in out["properties"]]
     return out
 

@@ -47,6 +47,10 @@ def load_tools(path: Path, fmt: str | None = None) -> tuple[list[Any], dict[str,
     from toolsynth.catalog.load import load_catalog
 
     res = load_catalog(path, fmt=fmt)
+    if not res.tools and res.skipped:
+        from toolsynth.commands.catalog import require_tools
+
+        require_tools(res, path)  # says why every tool was skipped
     return list(res.tools), {"source": "catalog", "files": len(res.files), "skipped": len(res.skipped)}
 
 

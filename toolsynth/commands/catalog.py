@@ -134,6 +134,22 @@ def validate(
         )
 
 
+def require_tools(result: Any, path: Path) -> None:
+    """A catalog that yields no usable tool is an error, never an empty tools.jsonl every later stage chokes on."""
+    from toolsynth.errors import InputError
+
+    if result.tools:
+        return
+    if result.skipped:
+        first = result.skipped[0]
+        more = f" (and {len(result.skipped) - 1} more skipped)" if len(result.skipped) > 1 else ""
+        raise InputError(
+            f"no usable tools: every tool was skipped; first: {first.where or first.file}: {first.reason}{more}",
+            where=str(path),
+        )
+    raise InputError("no usable tools in this catalog", where=str(path))
+
+
 @app.command("convert")
 def convert(
     path: Path = typer.Argument(
@@ -149,6 +165,7 @@ def convert(
     from toolsynth.catalog.load import load_catalog
 
     result = load_catalog(path, fmt=fmt, strict=strict)
+    require_tools(result, path)
     with ArtifactWriter(output, "tool") as writer:
         for tool in result.tools:
             writer.write(tool.to_record())

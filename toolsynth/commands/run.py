@@ -225,6 +225,9 @@ def command(
         False, "--force", help="Run every stage, even those whose inputs are unchanged."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary of the stages on stdout."),
+    restart: bool = typer.Option(
+        False, "--restart", help="Passed to synthesize: drop an earlier run's unfinished journal, start over."
+    ),
 ) -> None:
     """Run the pipeline a recipe describes, writing every artifact into its `output_dir`."""
     from toolsynth.cli import app
@@ -257,18 +260,21 @@ def command(
     for stage in stages[first : last + 1]:
         fp = fingerprint(r, stage)
         shown = str(stage.outputs[0])
-        if unchanged(state, stage, fp):
+        if unchanged(state, stage, fp) and not (restart and stage.name == "synthesize"):
             log.info("stage %s: skipped, inputs and settings unchanged (%s)", stage.name, shown)
             summary.append({"stage": stage.name, "status": "skipped", "artifact": shown, "seconds": 0.0})
             continue
-        log.info("stage %s: toolsynth %s", stage.name, " ".join(_argv(stage)))
+        argv = _argv(stage)
+        if restart and stage.name == "synthesize":
+            argv.append("--restart")
+        log.info("stage %s: toolsynth %s", stage.name, " ".join(argv))
         t0 = time.perf_counter()
         # standalone_mode=False: errors propagate as exceptions to the CLI's one-line error handler; a stage that
         # ends with typer.Exit(n) returns n instead, and a non-zero n stops the pipeline with that code.
         # With --json the stages' own summaries go to stderr so stdout holds exactly one JSON document.
         try:
             with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
-                rc = command_obj.main(args=_argv(stage), prog_name="toolsynth", standalone_mode=False)
+                rc = command_obj.main(args=argv, prog_name="toolsynth", standalone_mode=False)
         except NotBuiltError as exc:
             log.warning("stage %s: %s; skipped", stage.name, exc.one_line())
             summary.append({"stage": stage.name, "status": "not built", "artifact": shown, "seconds": 0.0})

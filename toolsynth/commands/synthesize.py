@@ -12,12 +12,17 @@ from toolsynth.commands.common import emit_json
 from toolsynth.console import log, stderr
 
 
-def _load_plans(path: Path, limit: int | None) -> list[Any]:
+def _load_plans(path: Path, limit: int | None, backend: Any = None) -> list[Any]:
+    """The plans to run; `backend` is the user's override (`--backend` / `synth.backend`), if any."""
     from pydantic import ValidationError
 
     from toolsynth.artifacts import read_artifact
     from toolsynth.errors import InputError
     from toolsynth.plans.record import Plan
+    from toolsynth.synth.backends.base import normalize_spec
+    from toolsynth.synth.backends.trust import combine
+
+    override = normalize_spec(backend)
 
     plans: list[Plan] = []
     seen: set[str] = set()
@@ -37,6 +42,12 @@ def _load_plans(path: Path, limit: int | None) -> list[Any]:
                     f"plan {plan.id} turn {t.index} offers tools with no definition: {unknown}",
                     where=f"{path}:{lineno}",
                 )
+        # Data never chooses code: a plan naming a `python:` module (or any kind off the allow-list) stops the
+        # run here, before anything is imported, unless the user gave the backend.
+        try:
+            combine(normalize_spec(plan.backend), override)
+        except InputError as exc:
+            raise InputError(f"plan {plan.id}: backend: {exc.message}", where=f"{path}:{lineno}") from exc
         if plan.id in seen:
             continue  # the same plan twice would be the same dialog twice
         seen.add(plan.id)
@@ -78,6 +89,19 @@ def command(
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Bypass the model response cache."),
     limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Only the first N plans."),
+    backend: str | None = typer.Option(
+        None,
+        "--backend",
+        "-b",
+        help="Run every plan's calls on this backend: `python:<module>[:Class]` (your code), `bfcl`, or "
+        "`simulated` (default: the recipe's `synth.backend`, else each plan's own, which may only be bfcl).",
+    ),
+    restart: bool = typer.Option(
+        False,
+        "--restart",
+        help="Throw away an unfinished journal of an earlier run (and a finished output) and start over; without "
+        "it, a journal made with other settings, prompts, model or plans is refused.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Turn dialog plans into verified multi-turn function-calling dialogs (user, assistant and tool agents).
@@ -89,6 +113,7 @@ def command(
     from toolsynth.llm.config import LLMConfig
     from toolsynth.recipe import load_recipe
     from toolsynth.synth.config import SynthConfig
+    from toolsynth.synth.fingerprint import synth_fingerprint
     from toolsynth.synth.runner import (
         SynthContext,
         dialogs_in_flight,
@@ -111,8 +136,10 @@ def command(
     if no_cache:
         updates["cache"] = False
     llm = llm.model_copy(update=updates)
+    if backend:
+        synth = synth.model_copy(update={"backend": backend})
 
-    loaded = _load_plans(plans, limit)
+    loaded = _load_plans(plans, limit, synth.backend)
     if not loaded:
         log.warning("no plans in %s", plans)
 
@@ -131,7 +158,10 @@ def command(
     # missing); made with other settings, every dialog is made again.
     fingerprint = settings_fingerprint(llm, synth)
     previous = read_manifest(output) if output.exists() else None
-    reuse = bool(previous) and (previous.get("options") or {}).get("fingerprint") == fingerprint
+    reuse = (
+        not restart and bool(previous) and (previous.get("options") or {}).get("fingerprint") == fingerprint
+    )
+    journal_fingerprint = synth_fingerprint(llm, synth, {"plans": plans})
     if output.exists() and not reuse:
         log.info("%s was made with other settings: making every dialog again", output)
 
@@ -139,7 +169,14 @@ def command(
         try:
             with progress("synthesize", total=len(loaded)) as bar:
                 return await run_plans(
-                    loaded, output, ctx, concurrency=n_dialogs, progress=bar, reuse_finished=reuse
+                    loaded,
+                    output,
+                    ctx,
+                    concurrency=n_dialogs,
+                    progress=bar,
+                    reuse_finished=reuse,
+                    fingerprint=journal_fingerprint,
+                    restart=restart,
                 )
         finally:
             await gateway.aclose()
@@ -171,8 +208,11 @@ def command(
         **counts,
         "usage": usage,
     }
+    too_many_errors = _error_gate(summary, synth.max_error_rate, output)
     if as_json:
         emit_json(result)
+        if too_many_errors:
+            raise typer.Exit(1)
         return
     rate = counts["acceptance_rate"]
     stderr.print(
@@ -185,4 +225,29 @@ def command(
         if share is not None:
             c = counts["checks"][layer]
             stderr.print(f"  {layer:<10} {share:6.1%} of checked turns passed ({c['failed']} failed)")
+    if counts.get("model_unavailable"):
+        stderr.print(
+            f"  {counts['model_unavailable']} dialog(s) stopped on a model call that failed after every retry: "
+            "not judged, kept in the errors file; rerun to make them"
+        )
+    if counts.get("judge_errors"):
+        stderr.print(
+            f"  judge gave no verdict on {counts['judge_errors']} checked turn(s): each failed as judge_error"
+        )
     stderr.print(f"  {gateway.summary_line()}")
+    if too_many_errors:
+        raise typer.Exit(1)
+
+
+def _error_gate(summary: Any, max_rate: float, output: Path) -> bool:
+    """True (and a one-line error on stderr) when more of this run's dialogs ended in an exception than allowed."""
+    from toolsynth.synth.runner import errors_path
+
+    tried = summary.plans - summary.skipped
+    if not summary.errors or summary.errors <= max_rate * tried:
+        return False
+    stderr.print(
+        f"error: {summary.errors} of {tried} dialogs ended in an unexpected error (a bug, not a reject; "
+        f"synth.max_error_rate {max_rate:g}): kept in {errors_path(output)}, not journaled; rerun to retry them"
+    )
+    return True

@@ -29,7 +29,8 @@ def command(
         "--backend",
         "-b",
         help="Execute calls on: `bfcl` (the BFCL multi-turn classes), `python:<module>[:Class]` (your code), or "
-        "`none`. Default: the real backend a dialog recorded; otherwise results are checked against return schemas.",
+        "`none`. Default: the backend a dialog recorded when a data file may name it (bfcl, simulated; a recorded "
+        "`python:` module is never imported); otherwise results are checked against return schemas.",
     ),
     checks: str = typer.Option(
         "format,execution,adherence",

@@ -22,6 +22,7 @@ import orjson
 from toolsynth.catalog.model import Tool
 from toolsynth.errors import InputError
 from toolsynth.messages import Message, ToolCall
+from toolsynth.plans.record import Plan
 from toolsynth.synth.backends.bfcl import (
     BFCLBackend,
     _load_class,
@@ -170,6 +171,44 @@ def gold_dialog(
         backend="bfcl",
         backend_spec=spec,
     )
+
+
+def gold_plan(dialog: Dialog) -> Plan:
+    """The plan a synthesizer would have realised to make this dialog: per turn, the gold calls in order with their
+    values (`call`), or no call (`chat`). With it, `verify --plans` checks adherence: a copy whose call carries
+    another value than the ground truth is off-plan even when it runs."""
+    from toolsynth.plans.record import ExpectedAction, PlannedCall, PlanTurn
+    from toolsynth.synth.ingest import tool_from_def
+
+    tools = [
+        tool_from_def(d, source=dialog.id, where=f"{dialog.id}.tools[{i}]")
+        for i, d in enumerate(dialog.tools)
+    ]
+    turns = []
+    for t in dialog.turns:
+        calls = [c for m in dialog.messages[t.start : t.end] if m.role == "assistant" for c in m.tool_calls]
+        turns.append(
+            PlanTurn(
+                index=t.index,
+                intent=" ".join(
+                    m.content or "" for m in dialog.messages[t.start : t.end] if m.role == "user"
+                ),
+                offered_tools=list(t.offered_tools),
+                expected=ExpectedAction(
+                    kind="call" if calls else "chat",
+                    calls=[PlannedCall(id=c.id, tool=c.name, arguments=dict(c.arguments)) for c in calls],
+                ),
+            )
+        )
+    return Plan(
+        strategy="magnet",
+        seed=0,
+        category="long_context" if dialog.category == "long_context" else "base",
+        tools=[t.name for t in tools],
+        turns=turns,
+        tool_defs={t.name: t.to_record() for t in tools},
+        backend=dialog.backend_spec,
+    ).with_id()
 
 
 def gold_dialogs(

@@ -7,8 +7,9 @@
   not be an error.
 - semantic: an LLM judge (gateway role `judge`) says whether the turn's actions serve the user's request and the
   final answer is grounded in the results.
-- adherence: the realized actions vs the plan's expected action: a call turn called the planned tools, a split
-  (`ask`) turn asked and made no call, a missing-function (`refuse`) turn made no call and said so.
+- adherence: the realized actions vs the plan's expected action (`adherence.py`): a call turn made the planned calls
+  (as a multiset) with the planned values of the non-dependent arguments, a split (`ask`) turn asked for the missing
+  parameter and made no call, a missing-function (`refuse`) turn made no call, said it cannot and claimed nothing.
 
 Checks only return `CheckResult`s (`passed=None` = the layer does not apply to that turn); they never drop anything.
 Filtering is the caller's decision, and every decision stays auditable.
@@ -16,7 +17,6 @@ Filtering is the caller's decision, and every decision stays auditable.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +27,7 @@ import orjson
 from toolsynth.catalog.model import Tool
 from toolsynth.messages import Message, ToolCall
 from toolsynth.plans.record import ExpectedAction, Plan
+from toolsynth.synth import adherence
 from toolsynth.synth.backends.base import Backend, ExecResult, validate_arguments
 from toolsynth.synth.ingest import BAD_ARGS_KEY, tool_from_def
 from toolsynth.synth.record import CheckResult, Dialog, DialogTurn
@@ -295,57 +296,10 @@ def check_execution(
 
 # ---- adherence -------------------------------------------------------------------------------------------------------
 
-_QUESTION = re.compile(
-    r"\?|\b(please (provide|specify|tell|share|confirm|let me know)|could you|can you|would you|"
-    r"what is|what's|which|let me know|i need)\b",
-    re.IGNORECASE,
-)
-
-
-def asks_question(text: str) -> bool:
-    return bool(_QUESTION.search(text))
-
 
 def check_adherence(view: TurnView, expected: ExpectedAction | str | None) -> CheckResult:
-    kind = expected.kind if isinstance(expected, ExpectedAction) else (expected or "unknown")
-    if kind not in ("call", "ask", "refuse", "chat"):
-        return CheckResult(layer="adherence", turn=view.index, passed=None, reason="no expected action")
-    calls = view.calls
-    texts = view.assistant_texts
-    called = [c.name for c in calls]
-
-    def result(ok: bool, reason: str) -> CheckResult:
-        return CheckResult(layer="adherence", turn=view.index, passed=ok, reason=reason)
-
-    if kind == "call":
-        if not calls:
-            return result(False, "expected a call, the assistant made none")
-        planned = [c.tool for c in expected.calls] if isinstance(expected, ExpectedAction) else []
-        if not planned:
-            return result(True, f"called {', '.join(called)}")
-        missing = [t for t in dict.fromkeys(planned) if t not in called]
-        extra = [t for t in dict.fromkeys(called) if t not in planned]
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append(f"planned but not called: {', '.join(missing)}")
-            if extra:
-                parts.append(f"called but not planned: {', '.join(extra)}")
-            return result(False, "; ".join(parts))
-        return result(True, f"called the planned {', '.join(dict.fromkeys(planned))}")
-    if calls:
-        what = {"ask": "a clarifying question", "refuse": "a refusal", "chat": "a reply"}[kind]
-        return result(False, f"expected {what}, the assistant called {', '.join(called)}")
-    if not texts:
-        return result(False, "the assistant said nothing")
-    if kind == "ask":
-        if not asks_question(" ".join(texts)):
-            return result(False, "expected a clarifying question; the reply asks nothing")
-        missing = expected.missing if isinstance(expected, ExpectedAction) else []
-        return result(True, "asked" + (f" (for {', '.join(missing)})" if missing else ""))
-    if kind == "refuse":
-        return result(True, "no call; replied without the missing tool")
-    return result(True, "no call; replied")
+    """The turn's calls and replies against the plan's expected action (`toolsynth.synth.adherence`)."""
+    return adherence.check_adherence(view.index, view.calls, view.assistant_texts, expected)
 
 
 # ---- semantic (LLM judge) ------------------------------------------------------------------------------------------
@@ -407,6 +361,19 @@ def _render(m: Message, limit: int) -> str:
     return f"{m.role}: {_clip(m.content or '', limit)}"
 
 
+#: Reason prefix of a semantic check that failed because the judge gave no verdict (an error, not a judgement).
+JUDGE_ERROR = "judge_error"
+
+
+def is_judge_error(check: CheckResult | None) -> bool:
+    return (
+        check is not None
+        and check.layer == "semantic"
+        and check.passed is False
+        and check.reason.startswith(JUDGE_ERROR)
+    )
+
+
 async def check_semantic(
     view: TurnView,
     history: list[Message],
@@ -421,9 +388,13 @@ async def check_semantic(
         role, judge_messages(view, history, tools), JUDGE_SCHEMA, name="turn_review"
     )
     if not res.ok or not isinstance(res.data, dict):
-        # A judge that could not answer is no evidence against the data; the report counts these apart.
+        # No verdict is not a pass: a dead judge model would otherwise accept everything. The turn fails as a
+        # `judge_error` (regenerated, then rejected with that reason), and summaries count these apart.
         return CheckResult(
-            layer="semantic", turn=view.index, passed=None, reason=f"judge gave no verdict: {res.error}"
+            layer="semantic",
+            turn=view.index,
+            passed=False,
+            reason=f"{JUDGE_ERROR}: the judge gave no verdict ({res.error})",
         )
     data = res.data
     ok = bool(data.get("action_fits_request")) and bool(data.get("answer_grounded"))

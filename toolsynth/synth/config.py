@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -75,6 +75,20 @@ class SynthConfig(BaseModel):
         default=True,
         description="tools without an executable backend get LLM-simulated results (tool agent); "
         "off = such a call fails execution",
+    )
+    backend: str | dict[str, Any] | None = Field(
+        default=None,
+        description="executable backend for every plan, e.g. `python:mypkg.tools` or `python:./tools.py:Shop` "
+        "(or a spec mapping with `timeout`); a plan's own `backend` may only name bfcl or simulated (data never "
+        "chooses code); of the same kind, the plan's recorded state is kept",
+    )
+    max_error_rate: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of a run's dialogs that may end in an unexpected exception (a bug, not a reject) "
+        "before synthesize exits with code 1; such dialogs are never journaled, go to `<out>.errors.jsonl` and "
+        "are retried by a rerun",
     )
     history_window: int = Field(
         default=8, ge=1, le=64, description="latest messages the user and tool agents see of the dialog"

@@ -28,7 +28,7 @@ from toolsynth.errors import InputError
 from toolsynth.messages import Message, ToolCall
 from toolsynth.synth.record import Dialog, DialogTurn
 
-DialogFormat = Literal["canonical", "openai", "sharegpt"]
+DialogFormat = Literal["canonical", "openai", "sharegpt", "unknown"]  # unknown: a line no reader could take
 
 # Where a call's arguments were not a JSON object: the format check fails such calls with this reason.
 BAD_ARGS_KEY = "__unparsed_arguments__"
@@ -299,21 +299,55 @@ class Unreadable:
     record: dict[str, Any]
 
 
+def _lines(path: str | Path, keep_going: bool) -> Iterator[tuple[int, dict[str, Any] | Unreadable]]:
+    """(line, record) per non-empty line; with `keep_going` a line that is not a JSON object yields `Unreadable`
+    (judged as a failing record) instead of ending the file."""
+    if not keep_going:
+        yield from iter_jsonl(path)
+        return
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed in finally, generator-friendly
+    except FileNotFoundError as exc:
+        raise InputError("file not found", where=str(path)) from exc
+    except IsADirectoryError as exc:
+        raise InputError("expected a JSONL file, got a directory", where=str(path)) from exc
+    try:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                yield lineno, Unreadable(f"line-{lineno}", f"invalid JSON ({exc})", {})
+                continue
+            if not isinstance(rec, dict):
+                reason = f"expected a JSON object per line, got {type(rec).__name__}"
+                yield lineno, Unreadable(f"line-{lineno}", reason, {})
+                continue
+            yield lineno, rec
+    finally:
+        fh.close()
+
+
 def read_dialogs(
     path: str | Path, fmt: DialogFormat | None = None, *, keep_going: bool = False
 ) -> Iterator[tuple[int, DialogFormat, Dialog | Unreadable]]:
     """Stream (line, format, Dialog) from any supported dialogs file. A line that is not JSON, or not a dialog in any
-    supported format, raises `InputError`; with `keep_going`, a dialog record that cannot be read yields
-    `Unreadable` instead of raising."""
+    supported format, raises `InputError`; with `keep_going`, such a line and a dialog record that cannot be read
+    yield `Unreadable` instead of raising, so one broken record never stops the others being read."""
     source = str(path)
-    for lineno, rec in iter_jsonl(path):
+    for lineno, rec in _lines(path, keep_going):
         where = f"{source}:{lineno}"
+        if isinstance(rec, Unreadable):
+            yield lineno, "unknown", rec
+            continue
         kind = fmt or detect_format(rec)
         if kind is None:
-            raise InputError(
-                "not a dialog record (expected toolsynth dialogs, OpenAI `messages`, or ShareGPT `conversations`)",
-                where=where,
-            )
+            reason = "not a dialog record (expected toolsynth dialogs, OpenAI `messages`, or ShareGPT `conversations`)"
+            if not keep_going:
+                raise InputError(reason, where=where)
+            yield lineno, "unknown", Unreadable(str(rec.get("id") or f"line-{lineno}"), reason, rec)
+            continue
         rid = str(rec.get("id") or f"line-{lineno}")
         try:
             if kind == "canonical":

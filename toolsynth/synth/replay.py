@@ -79,12 +79,17 @@ def recorded_result(content: str | None, source: str = "simulated") -> ExecResul
 class Replayer:
     """Fresh backends for one dialog's spec, and the state after a list of recorded calls."""
 
-    def __init__(self, spec: dict[str, Any] | str | None, tools: Iterable[Tool]) -> None:
+    def __init__(
+        self, spec: dict[str, Any] | str | None, tools: Iterable[Tool], *, trusted: bool = False
+    ) -> None:
+        # `trusted`: the spec is the user's (recipe, command line) or already passed the data allow-list; a spec
+        # read from a record stays untrusted, so it may only name the allow-listed backends.
         self.spec = spec
         self.tools = list(tools)
+        self.trusted = trusted
 
     def fresh(self) -> Backend | None:
-        return make_backend(self.spec, self.tools)
+        return make_backend(self.spec, self.tools, trusted=self.trusted)
 
     def rebuild(self, calls: Iterable[RecordedCall], *, where: str = "replay") -> ReplayedState:
         """A fresh backend with `calls` run on it in order; raises `ReplayMismatch` at the first differing result."""

@@ -29,8 +29,10 @@ from toolsynth.errors import LLMError, ToolsynthError
 from toolsynth.messages import Message, ToolCall
 from toolsynth.plans.record import Plan, PlanTurn
 from toolsynth.synth.agents import AssistantAgent, UsageTally, UserAgent, render_hint, tool_choice_for
-from toolsynth.synth.backends.base import Backend, ExecResult
+from toolsynth.synth.backends.base import Backend, ExecResult, normalize_spec
 from toolsynth.synth.backends.simulated import SimulatedBackend
+from toolsynth.synth.backends.trust import combine
+from toolsynth.synth.checks import JUDGE_ERROR, is_judge_error
 from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.grounded import GroundedAssistant
 from toolsynth.synth.ingest import BAD_ARGS_KEY
@@ -275,14 +277,21 @@ class DialogBuilder:
         # turn starts from a fresh backend with the kept calls replayed and their results compared (BFCL classes
         # are seeded, so replay is exact; a difference is an error). Cheaper than snapshotting the state before
         # every turn when regenerations are the exception, and it works for backends whose state cannot be copied.
-        self.replayer = Replayer(self.plan.backend, list(self.tools.values()))
+        # Made in `_make_backends`: the spec may be refused (data may not name code), which rejects this dialog.
+        self.replayer: Replayer | None = None
         self._kept_calls: list[RecordedCall] = []
         self._turn_calls: list[RecordedCall] = []
         self._sim_history: list[dict[str, Any]] = []
 
     # -- backends --
 
+    def backend_spec(self) -> dict[str, Any] | None:
+        return combine(normalize_spec(self.plan.backend), normalize_spec(self.cfg.backend))
+
     def _make_backends(self) -> None:
+        # The plan names the backend (data: allow-listed kinds only) unless the recipe or command line gives one
+        # (`synth.backend`, the only way a `python:` module gets in); `backend_spec` has already applied that rule.
+        self.replayer = Replayer(self.backend_spec(), list(self.tools.values()), trusted=True)
         self.real = self.replayer.fresh()
         rest = [t for n, t in self.tools.items() if self.real is None or not self.real.handles(n)]
         if rest and self.cfg.simulate_missing:
@@ -322,6 +331,7 @@ class DialogBuilder:
     def _roll_back_turn(self) -> None:
         """Backend state as it was when the turn began."""
         if self._turn_calls and self.real is not None:
+            assert self.replayer is not None  # rollback only happens after _make_backends
             self.real = self.replayer.rebuild(
                 self._kept_calls, where=f"plan {self.plan.id}: rollback"
             ).backend
@@ -490,8 +500,16 @@ class DialogBuilder:
             models=dict(self.ctx.models),
             usage=self.usage.to_record(),
             backend=self.backend_label(),
-            backend_spec=self.plan.backend,
+            backend_spec=self._recorded_spec(),
         )
+
+    def _recorded_spec(self) -> dict[str, Any] | None:
+        if self.cfg.backend is None:
+            return self.plan.backend
+        try:
+            return self.backend_spec()
+        except ToolsynthError:
+            return self.plan.backend  # the refused spec, recorded as the plan gave it
 
 
 async def run_call(
@@ -557,6 +575,11 @@ class RunSummary:
     )
     first_failures: dict[str, int] = field(default_factory=dict)
     rule_user_messages: int = 0
+    judge_errors: int = 0  # semantic checks of kept turns where the judge gave no verdict (each one fails)
+    # dialogs that ended in an unexpected exception this run: not journaled, retried on a rerun
+    errors: int = 0
+    # dialogs stopped by a model call that failed after every retry: not journaled either, retried on a rerun
+    unavailable: int = 0
     regenerated_turns: int = 0
     turns: int = 0
     cost: float = 0.0
@@ -569,7 +592,10 @@ class RunSummary:
         else:
             self.rejected += 1
             key = out.failure.layer if out.failure is not None else "error"
+            if is_judge_error(out.failure):
+                key = JUDGE_ERROR
             self.first_failures[key] = self.first_failures.get(key, 0) + 1
+        self.judge_errors += sum(1 for c in d.checks if is_judge_error(c))
         for c in d.checks:
             k = "passed" if c.passed else ("n/a" if c.passed is None else "failed")
             self.check_counts.setdefault(c.layer, {"passed": 0, "failed": 0, "n/a": 0})[k] += 1
@@ -599,6 +625,9 @@ class RunSummary:
             "turns": self.turns,
             "regenerated_turns": self.regenerated_turns,
             "rule_user_messages": self.rule_user_messages,
+            "judge_errors": self.judge_errors,
+            "errors": self.errors,
+            "model_unavailable": self.unavailable,
             "checks": self.check_counts,
             "check_pass_rate": self.acceptance(),
             "first_failure": dict(sorted(self.first_failures.items())),
@@ -618,7 +647,7 @@ def _promote(journal: JournalWriter, keep: set[str]) -> int:
             if rid in keep and rid not in records:
                 records[rid] = rec
     n = write_artifact(journal.path, journal.kind, (records[k] for k in sorted(records)))
-    journal.partial.unlink(missing_ok=True)
+    journal.discard()
     return n
 
 
@@ -631,17 +660,24 @@ async def run_plans(
     progress: Any = None,
     on_result: Callable[[DialogOutcome], None] | None = None,
     reuse_finished: bool = False,
+    fingerprint: dict[str, Any] | None = None,
+    restart: bool = False,
 ) -> RunSummary:
     """Synthesize every plan into `out` (accepted) and `rejects_path(out)` (rejected), resumably.
 
     `reuse_finished`: dialogs already in a finished `out` (made with the same settings, the caller's judgement)
-    count as done too, so a rerun or a grown plans file only makes what is missing."""
+    count as done too, so a rerun or a grown plans file only makes what is missing.
+    `fingerprint`: what the dialogs depend on (`synth.fingerprint`); a journal left with another one is refused
+    (`ResumeMismatchError`) unless `restart`, which drops it and starts over."""
     plans = list(plans)
     summary = RunSummary(plans=len(plans))
     ids = {dialog_id(p): p for p in plans}
-    accepted_j = JournalWriter(out, "dialog")
-    rejected_j = JournalWriter(rejects_path(out), "dialog_reject")
-    if reuse_finished:
+    accepted_j = JournalWriter(out, "dialog", fingerprint=fingerprint, restart=restart)
+    rejected_j = JournalWriter(rejects_path(out), "dialog_reject", fingerprint=fingerprint, restart=restart)
+    # Both journals are checked before either is touched, so a refused resume changes nothing on disk.
+    for j in (accepted_j, rejected_j):
+        j.prepare()
+    if reuse_finished and not restart:
         for j in (accepted_j, rejected_j):
             if j.path.exists() and not j.partial.exists():
                 write_artifact(j.partial, j.kind, read_artifact(j.path, j.kind))
@@ -665,22 +701,41 @@ async def run_plans(
                 plan = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
+            builder = DialogBuilder(plan, ctx)
             try:
-                result = await synthesize_dialog(plan, ctx)
+                result = await builder.run()
             except asyncio.CancelledError:
                 raise
             except LLMError as exc:
                 # A bad key or an unknown model fails every dialog alike: stop (the journal keeps what is done).
                 # A request the provider refused on its own (context too long) only costs this dialog.
+                if type(exc).__name__ == "LLMUnavailableError":
+                    # A flaky model gave up on one call after its retries: this dialog is not judged (not
+                    # journaled, retried by a rerun) and counted; many in a row mean the model is down: stop.
+                    log.warning("dialog for %s: model unavailable: %s", plan.id, exc.one_line())
+                    errors.append(error_record(plan, builder, exc))
+                    summary.unavailable += 1
+                    streak[0] += 1
+                    if streak[0] >= UNAVAILABLE_STREAK:
+                        raise
+                    if progress is not None:
+                        progress.advance(1, status=status())
+                    continue
                 if type(exc).__name__ != "LLMRequestError":
                     raise
                 log.warning("dialog for %s: %s", plan.id, exc.one_line())
-                result = DialogOutcome(DialogBuilder(plan, ctx)._dialog(), False, error=exc.one_line())
-            except Exception as exc:  # noqa: BLE001 - one broken dialog must not end a long run; it is recorded
+                result = DialogOutcome(builder._dialog(), False, error=exc.one_line())
+            except Exception as exc:  # noqa: BLE001 - one broken dialog must not end a long run
+                # A bug, not a verdict on the data: kept out of the journal (a rerun retries it), counted, and the
+                # dialog as far as it got goes to the errors file for whoever fixes the bug.
                 log.warning("dialog for %s failed: %s: %s", plan.id, type(exc).__name__, exc)
                 log.debug("traceback", exc_info=True)
-                builder = DialogBuilder(plan, ctx)
-                result = DialogOutcome(builder._dialog(), False, error=f"{type(exc).__name__}: {exc}")
+                errors.append(error_record(plan, builder, exc))
+                summary.errors += 1
+                if progress is not None:
+                    progress.advance(1, status=status())
+                continue
+            streak[0] = 0
             if result.accepted:
                 accepted_j.write(result.dialog.to_record())
             else:
@@ -691,6 +746,8 @@ async def run_plans(
             if progress is not None:
                 progress.advance(1, status=status())
 
+    errors: list[dict[str, Any]] = []
+    streak = [0]  # dialogs in a row that ended with the model unavailable
     accepted_j.open()
     rejected_j.open()
     try:
@@ -706,6 +763,7 @@ async def run_plans(
     finally:
         accepted_j.close()
         rejected_j.close()
+        write_errors(out, errors)
     keep = set(ids)
     written = _promote(accepted_j, keep)
     rejects_written = _promote(rejected_j, keep)
@@ -715,8 +773,52 @@ async def run_plans(
     final.skipped = summary.skipped
     final.written = written
     final.rejects_written = rejects_written
+    final.errors = summary.errors
+    final.unavailable = summary.unavailable
     final.finished = True
     return final
+
+
+#: Dialogs in a row whose model call gave up (no dialog finished in between) before the run stops: a model that is
+#: down, not flaky. The journal keeps what finished; a rerun resumes.
+UNAVAILABLE_STREAK = 8
+
+
+def errors_path(out: str | Path) -> Path:
+    """`dialogs.jsonl` → `dialogs.errors.jsonl`: dialogs that ended in an unexpected exception in the last run."""
+    out = Path(out)
+    stem = out.name[: -len(".jsonl")] if out.name.endswith(".jsonl") else out.name
+    return out.with_name(f"{stem}.errors.jsonl")
+
+
+def error_record(plan: Plan, builder: DialogBuilder, exc: BaseException) -> dict[str, Any]:
+    """What an audit needs: the plan, the exception with its innermost frames, and the dialog as far as it got."""
+    import traceback
+
+    frames = [] if isinstance(exc, ToolsynthError) else traceback.extract_tb(exc.__traceback__)[-6:]
+    try:
+        partial: dict[str, Any] | None = builder._dialog().to_record()
+    except Exception as inner:  # noqa: BLE001 - the partial dialog is a courtesy; the error itself is kept
+        partial = None
+        log.debug("partial dialog of %s not recoverable: %s", plan.id, inner)
+    return {
+        "id": dialog_id(plan),
+        "plan_id": plan.id or plan.compute_id(),
+        "error": f"{type(exc).__name__}: {exc}",
+        "kind": "model_unavailable" if isinstance(exc, LLMError) else "exception",
+        "traceback": [f"{f.filename}:{f.lineno} in {f.name}" for f in frames],
+        "turns_done": len(builder.turns),
+        "dialog": partial,
+    }
+
+
+def write_errors(out: str | Path, errors: list[dict[str, Any]]) -> None:
+    """The errors of this run (atomically); none means the file of an earlier run is stale and goes."""
+    path = errors_path(out)
+    if errors:
+        write_artifact(path, "dialog_error", sorted(errors, key=lambda r: str(r["id"])))
+    else:
+        path.unlink(missing_ok=True)
 
 
 def summarize_files(out: str | Path) -> RunSummary:

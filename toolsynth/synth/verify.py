@@ -20,7 +20,8 @@ from toolsynth.catalog.model import Tool
 from toolsynth.errors import InputError
 from toolsynth.plans.record import Plan
 from toolsynth.synth.backends.base import Backend, make_backend, normalize_spec
-from toolsynth.synth.checks import LAYERS, RULE_LAYERS, ToolIndex, check_dialog
+from toolsynth.synth.backends.trust import UntrustedBackendError, combine
+from toolsynth.synth.checks import LAYERS, RULE_LAYERS, ToolIndex, check_dialog, is_judge_error
 from toolsynth.synth.ingest import DialogFormat, Unreadable, read_dialogs
 from toolsynth.synth.record import CheckResult, Dialog
 
@@ -120,13 +121,18 @@ class VerifyReport:
     per_layer: dict[str, LayerCounts] = field(default_factory=dict)
     failing: list[dict[str, Any]] = field(default_factory=list)
     max_listed: int = 50
+    judge_errors: int = 0  # semantic checks with no verdict from the judge (each fails its turn)
+    first_unknown: tuple[int, str] | None = None  # the first line no reader could take, and why
 
     def add(self, outcome: RecordOutcome) -> None:
         self.records += 1
         self.formats[outcome.format] += 1
+        if outcome.format == "unknown" and self.first_unknown is None:
+            self.first_unknown = (outcome.line, outcome.checks[0].reason if outcome.checks else "unreadable")
         if outcome.passed:
             self.passed += 1
         failed_layers: set[str] = set()
+        self.judge_errors += sum(1 for c in outcome.checks if is_judge_error(c))
         for c in outcome.checks:
             counts = self.per_layer.setdefault(c.layer, LayerCounts())
             if c.passed is True:
@@ -168,6 +174,7 @@ class VerifyReport:
             "layers": {layer: self.per_layer.get(layer, LayerCounts()).to_dict() for layer in self.layers},
             "failing": self.failing,
             "failing_listed": len(self.failing),
+            "judge_errors": self.judge_errors,
         }
 
 
@@ -196,33 +203,33 @@ def reject_record(outcome: RecordOutcome) -> dict[str, Any]:
 
 
 class BackendChooser:
-    """Which backend replays a dialog: `--backend` when given, else the spec the dialog recorded (if it is real)."""
+    """Which backend replays a dialog: `--backend` when given, else the spec the dialog recorded when a data file
+    may name it (`backends.trust`): a record never makes `verify` import or run code the user did not choose."""
 
     def __init__(self, override: str | dict[str, Any] | None, tools: list[Tool]) -> None:
-        self.override = None if override in (None, "", "auto") else override
         self.disabled = override == "none"
+        self.override = None if override in (None, "", "auto", "none") else normalize_spec(override)
         self.tools = tools
+        if self.override is not None and self.override["kind"] == "python":
+            # The user's own module: a missing or broken one is a usage error of the whole command (exit 2),
+            # found before any record is judged.
+            make_backend(self.override, tools, trusted=True)
 
     def spec_for(self, dialog: Dialog) -> dict[str, Any] | None:
+        """The spec to run; `UntrustedBackendError` when only the record names one and it is not data-safe."""
         if self.disabled:
             return None
         recorded = normalize_spec(dialog.backend_spec) if dialog.backend_spec else None
-        if self.override is None:
-            if recorded is None or recorded["kind"] == "simulated":
-                return None  # simulated results are checked against return schemas, not regenerated
-            return recorded
-        spec = normalize_spec(self.override)
-        assert spec is not None
-        if recorded is not None and recorded["kind"] == spec["kind"]:
-            # Same kind: keep the dialog's own initial state (e.g. its BFCL initial_config).
-            spec = {**recorded, **{k: v for k, v in spec.items() if k != "kind"}, "kind": spec["kind"]}
-        return spec
+        if self.override is None and recorded is not None and recorded["kind"] == "simulated":
+            return None  # simulated results are checked against return schemas, not regenerated
+        return combine(recorded, self.override)
 
     def make(self, dialog: Dialog, tools: ToolIndex) -> Backend | None:
         spec = self.spec_for(dialog)
         if spec is None:
             return None
-        return make_backend(spec, tools.tools())
+        # Trusted: either the user's own choice, or a record's spec that passed the allow-list above.
+        return make_backend(spec, tools.tools(), trusted=True)
 
 
 def prepare(dialog: Dialog, catalog: ToolIndex | None) -> Dialog:
@@ -256,9 +263,16 @@ async def verify_dialogs(
     async def one(line: int, fmt: DialogFormat, item: Dialog | Unreadable) -> RecordOutcome:
         if isinstance(item, Unreadable):
             return unreadable_outcome(line, fmt, item.id, item.reason, required_set)
+        try:
+            return await judge(line, fmt, item)
+        except InputError as exc:
+            # Something in this record (not in the command) is broken: it fails on its own, the file goes on.
+            return unreadable_outcome(line, fmt, item.id, exc.one_line(), required_set)
+
+    async def judge(line: int, fmt: DialogFormat, item: Dialog) -> RecordOutcome:
+        # A dialog that names no tools (and no --tools) is plain chat, which is valid data: it gets the checks
+        # that apply to chat (a call in it names no offered tool and fails format).
         dialog = prepare(item, catalog)
-        if not dialog.tools:
-            raise InputError("the dialog names no tools and no --tools were given", where=f"{path}:{line}")
         try:
             idx = ToolIndex.for_dialog(dialog, catalog)
         except InputError as exc:
@@ -267,15 +281,16 @@ async def verify_dialogs(
             )
         be: Backend | None = None
         start_error: str | None = None
+        not_run: str | None = None
         if "execution" in layer_list:
             try:
                 be = chooser.make(dialog, idx)
-            except InputError:
-                raise
-            except (
-                Exception
-            ) as exc:  # a record whose initial state the backend cannot load: that record fails
-                start_error = f"backend could not start: {type(exc).__name__}: {exc}"
+            except UntrustedBackendError as exc:
+                # Judged without execution (recorded results only); the execution layer says why.
+                not_run = f"not executed: {exc.message}"
+            except Exception as exc:  # noqa: BLE001 - a record the backend cannot start fails on its own
+                detail = exc.one_line() if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+                start_error = f"backend could not start: {detail}"
         checks = await check_dialog(
             dialog,
             tools=idx,
@@ -284,6 +299,11 @@ async def verify_dialogs(
             gateway=gateway,
             plan=(plans or {}).get(dialog.plan_id),
         )
+        if not_run:
+            checks = [
+                c.model_copy(update={"reason": f"{c.reason}; {not_run}"}) if c.layer == "execution" else c
+                for c in checks
+            ]
         if start_error:
             checks = [
                 CheckResult(layer="execution", turn=c.turn, passed=False, reason=start_error)
@@ -365,6 +385,10 @@ def verify_file(
         w.__enter__()
     try:
         report = asyncio.run(main())
+        if report.records and report.formats.get("unknown", 0) == report.records:
+            # Not one line of the file is a dialog record: the input is wrong, not the data (exit 2).
+            line, reason = report.first_unknown or (0, "no dialog records")
+            raise InputError(f"{reason} (no line of this file is a dialog record)", where=f"{path}:{line}")
     except BaseException as exc:
         for w in writers:
             w.__exit__(type(exc), exc, exc.__traceback__)

@@ -125,6 +125,9 @@ def register_backend(kind: str, factory: BackendFactory) -> None:
     _REGISTRY[kind] = factory
 
 
+_BUILTIN_KINDS = frozenset({"bfcl", "python", "simulated"})
+
+
 def _builtin(kind: str) -> BackendFactory | None:
     # Imported on demand: the BFCL classes and user modules are only loaded when a dialog needs them.
     if kind == "bfcl":
@@ -144,20 +147,31 @@ def _builtin(kind: str) -> BackendFactory | None:
     return None
 
 
-def make_backend(spec: dict[str, Any] | str | None, tools: Iterable[Tool]) -> Backend | None:
+def make_backend(
+    spec: dict[str, Any] | str | None, tools: Iterable[Tool], *, trusted: bool = False
+) -> Backend | None:
     """A fresh backend for one dialog, started from the spec's initial state; None when the spec names none.
 
     `tools` are the tools offered in the dialog (sanitized names); backends use them to map names to code and to
     validate arguments against the JSON Schema before calling anything.
+
+    `trusted`: the spec comes from the user (command line, recipe), not from a data record. Untrusted specs may only
+    name the allow-listed kinds (`trust.DATA_KINDS`); anything else raises before any module is imported.
     """
     norm = normalize_spec(spec)
     if norm is None:
         return None
     kind = norm["kind"]
-    factory = _REGISTRY.get(kind) or _builtin(kind)
-    if factory is None:
+    if kind not in _REGISTRY and kind not in _BUILTIN_KINDS:
         known = sorted({"bfcl", "python:<module>", "simulated", *_REGISTRY})
         raise InputError(f"unknown backend kind {kind!r} (known: {', '.join(known)})", where="backend")
+    if not trusted:
+        from toolsynth.synth.backends.trust import require_data_safe
+
+        require_data_safe(norm)  # before `_builtin` imports anything
+    factory = _REGISTRY.get(kind) or _builtin(kind)
+    if factory is None:
+        raise InputError(f"backend kind {kind!r} is not available in this installation", where="backend")
     return factory(norm, list(tools))
 
 

@@ -8,20 +8,24 @@
 - A path to a `.py` file works as well: `python:./tools.py` or `python:./tools.py:Shop`.
 
 Calls are `fn(**arguments)` after JSON Schema validation against the offered tool; a raised exception or a returned
-`{"error": ...}` is an execution failure. Without an offered tool for a function, its schema is derived from the
+`{"error": ...}` is an execution failure, and so is a call that runs past the spec's `timeout` (30 s by default).
+Calls run in a worker thread, off the event loop, so a slow tool never stalls the other dialogs of a run. Without an offered tool for a function, its schema is derived from the
 signature (`tools_from_module`), so a typed module is a catalog as well as a backend.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import importlib
 import importlib.util
 import inspect
 import sys
+import threading
 import types
 import typing
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +199,35 @@ def tools_from_module(target: str) -> list[Tool]:
     return [signature_tool(n, f, target) for n, f in public_functions(obj).items()]
 
 
+#: Seconds a user function may take before its call counts as failed (spec key `timeout`).
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass
+class _Failed:
+    error: str
+
+
+def _call_with_timeout(fn: Callable[..., Any], arguments: dict[str, Any], timeout: float) -> Any:
+    """`fn(**arguments)` in a daemon thread, waited on for `timeout` seconds. A Python thread cannot be killed: a
+    call that times out is abandoned (it may still finish in the background), the result says so, and the process
+    can still exit because the thread is a daemon."""
+    box: list[Any] = []
+
+    def target() -> None:
+        try:
+            box.append(fn(**arguments))
+        except Exception as exc:  # noqa: BLE001 - a tool's own error is an execution result
+            box.append(_Failed(f"{type(exc).__name__}: {exc}"))
+
+    worker = threading.Thread(target=target, name=f"tool-{getattr(fn, '__name__', 'call')}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive() or not box:
+        return _Failed(f"timed out after {timeout:g} s (the call was abandoned)")
+    return box[0]
+
+
 class PythonModuleBackend(Backend):
     executes = True
 
@@ -206,7 +239,9 @@ class PythonModuleBackend(Backend):
         init: dict[str, Any] | None = None,
         state: Any = None,
         tools: Iterable[Tool] = (),
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
+        self.timeout = timeout
         mod_name, cls_from_target = split_target(module)
         class_name = class_name or cls_from_target
         self.name = f"python:{module}" + (f":{class_name}" if class_name and not cls_from_target else "")
@@ -254,7 +289,19 @@ class PythonModuleBackend(Backend):
         if not module or not isinstance(module, str):
             raise InputError("python backend: spec needs `module` (python:<module>)", where="backend.module")
         state = spec.get("initial_config", spec.get("state"))
-        return cls(module, class_name=spec.get("class"), init=spec.get("init"), state=state, tools=tools)
+        timeout = spec.get("timeout", DEFAULT_TIMEOUT)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 3600:
+            raise InputError(
+                "python backend: timeout must be a number of seconds in (0, 3600]", where="backend.timeout"
+            )
+        return cls(
+            module,
+            class_name=spec.get("class"),
+            init=spec.get("init"),
+            state=state,
+            tools=tools,
+            timeout=float(timeout),
+        )
 
     def handles(self, tool_name: str) -> bool:
         return tool_name in self.routes
@@ -274,13 +321,17 @@ class PythonModuleBackend(Backend):
             return ExecResult(False, None, f"arguments do not fit {fname}(): {exc}", source="rejected")
         except ValueError:
             pass  # builtins without a signature: let the call decide
-        try:
-            raw = fn(**call.arguments)
-        except Exception as exc:
-            return ExecResult(False, None, f"{type(exc).__name__}: {exc}")
-        output = to_jsonable(raw)
+        outcome = _call_with_timeout(fn, call.arguments, self.timeout)
+        if isinstance(outcome, _Failed):
+            return ExecResult(False, None, outcome.error)
+        output = to_jsonable(outcome)
         err = result_error(output)
         return ExecResult(err is None, output, err)
+
+    async def aexecute(self, call: ToolCall) -> ExecResult:
+        """User code may block (I/O, sleeps, a hang): it runs in a worker thread so the event loop keeps serving
+        the other dialogs, and `execute` gives up on it after `timeout` seconds."""
+        return await asyncio.to_thread(self.execute, call)
 
     def checkpoint(self) -> Any:
         return copy.deepcopy(self.instance) if self.instance is not None else None
