@@ -205,9 +205,7 @@ def blame(error: str, arguments: dict[str, Any]) -> set[str]:
     words = set(re.findall(r"[a-z]+", low))
     out: set[str] = set()
     for k, v in arguments.items():
-        if k.lower() in low or (content_tokens(k) & {w.rstrip("s") for w in words}):
-            out.add(k)
-        elif isinstance(v, str) and len(v) >= 2 and v.lower() in low:
+        if k.lower() in low or (content_tokens(k) & {w.rstrip("s") for w in words}) or isinstance(v, str) and len(v) >= 2 and v.lower() in low:
             out.add(k)
     return out
 

@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from toolsynth.graph.store import ToolGraph
+from toolsynth.plans.bfcl_states import bfcl_class, sample_bfcl_config
 from toolsynth.plans.config import CATEGORIES, PlansConfig
+from toolsynth.plans.dryrun import DryRun
+from toolsynth.plans.grounding import PlanFailure
 from toolsynth.plans.magnet import Built, apply_category, magnet_skeleton
+from toolsynth.plans.pool import ValuePool
 from toolsynth.plans.record import Plan
 from toolsynth.plans.skeleton import Assembler, Skeleton
 from toolsynth.plans.toolflow import plan_messages, plan_schema, skeleton_from_answer
-from toolsynth.plans.bfcl_states import bfcl_class, sample_bfcl_config
-from toolsynth.plans.dryrun import DryRun
-from toolsynth.plans.grounding import PlanFailure
-from toolsynth.plans.pool import ValuePool
 from toolsynth.plans.values import ValueMaker
 from toolsynth.plans.walk import CoverageSampler, Walk, WalkIndex
 

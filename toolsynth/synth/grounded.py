@@ -24,6 +24,7 @@ import orjson
 from toolsynth.llm.gateway import ChatResult, Usage
 from toolsynth.messages import Message, ToolCall
 from toolsynth.plans.record import Dependency, Plan, PlannedCall, PlanTurn
+from toolsynth.synth.adherence import asks_question
 from toolsynth.synth.agents import (
     UsageTally,
     clean_utterance,
@@ -34,7 +35,6 @@ from toolsynth.synth.agents import (
     render_value,
     withheld_arguments,
 )
-from toolsynth.synth.checks import asks_question
 from toolsynth.synth.config import SynthConfig
 
 REPLY_SYSTEM = (
