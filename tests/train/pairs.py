@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 TOOLS = [
     {
         "type": "function",
@@ -36,7 +38,11 @@ def trajectory(
         {"role": "system", "content": "Help with files."},
         {"role": "user", "content": "Go into the document folder."},
         {"role": "assistant", "content": None, "tool_calls": [_call(folder, as_string)]},
-        {"role": "tool", "name": "cd", "content": '{"current_working_directory": "%s"}' % folder},
+        {
+            "role": "tool",
+            "name": "cd",
+            "content": orjson.dumps({"current_working_directory": folder}).decode(),
+        },
         {"role": "assistant", "content": answer},
         {"role": "user", "content": "Thanks, that is all."},
         {"role": "assistant", "content": "Glad to help."},
