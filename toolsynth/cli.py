@@ -20,6 +20,7 @@ from toolsynth.commands import (
     run,
     sample_plans,
     synthesize,
+    train,
     verify,
 )
 from toolsynth.commands.common import STATE
@@ -66,6 +67,7 @@ app.command("verify")(verify.command)
 app.command("make-preferences")(make_preferences.command)
 app.command("export")(export.command)
 app.command("run")(run.command)
+app.add_typer(train.app, name="train")
 
 
 def main() -> None:

@@ -3,8 +3,10 @@ then load the model, tokenize, train with TRL, save the merged model and a summa
 
 from __future__ import annotations
 
+import logging
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,6 +19,34 @@ from toolsynth.train.config import TrainConfig
 from toolsynth.train.data import read_mdpo, read_sft
 
 Mode = Literal["sft", "mdpo"]
+log = logging.getLogger("toolsynth")
+
+
+def _quiet() -> None:
+    """stdout carries only the result: no progress bars from datasets/transformers, their deprecation chatter off."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"transformers\..*")
+
+
+def _log_to_stderr(trainer: Any) -> None:
+    """Trainer prints its log dicts on stdout (PrinterCallback): route them to the log (stderr) instead."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback, TrainerCallback
+
+    class StepLog(TrainerCallback):  # type: ignore[misc]
+        def on_log(
+            self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **_: Any
+        ) -> None:
+            if logs and "loss" in logs:
+                log.info("step %d/%d: loss %.4f", state.global_step, state.max_steps, float(logs["loss"]))
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(StepLog())
 
 
 def _device_is_cpu() -> bool:
@@ -25,9 +55,17 @@ def _device_is_cpu() -> bool:
     return not torch.cuda.is_available()
 
 
-def train(mode: Mode, data: Path, out: Path, cfg: TrainConfig) -> dict[str, Any]:
-    records: list[Any] = read_sft(data) if mode == "sft" else read_mdpo(data)  # bad data fails before loading
+def read(mode: Mode, data: Path) -> list[Any]:
+    return read_sft(data) if mode == "sft" else read_mdpo(data)
+
+
+def train(
+    mode: Mode, data: Path, out: Path, cfg: TrainConfig, records: list[Any] | None = None
+) -> dict[str, Any]:
+    if records is None:
+        records = read(mode, data)  # bad data fails before any model loads
     t0 = time.perf_counter()
+    _quiet()
     from toolsynth.train import examples
     from toolsynth.train import model as model_io
 
@@ -60,6 +98,7 @@ def train(mode: Mode, data: Path, out: Path, cfg: TrainConfig) -> dict[str, Any]
         trainer = mdpo.build_trainer(
             model, tok, prep.rows, cfg, str(work), peft_config=peft_config, use_cpu=use_cpu
         )
+    _log_to_stderr(trainer)
     result = trainer.train()
     saved = model_io.save_merged(trainer.model, tok, out)
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
