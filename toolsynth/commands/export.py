@@ -1,10 +1,133 @@
-"""`toolsynth export`."""
+"""`toolsynth export`: dialogs (and preference pairs) → training files for OpenAI, TRL, LLaMA-Factory, Hermes, HF."""
 
 from __future__ import annotations
 
-from toolsynth.commands.common import not_built
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from toolsynth.commands.common import emit_json
+from toolsynth.console import stdout
 
 
-def command() -> None:
-    """Not implemented yet: exits with code 3."""
-    not_built("export")
+def _csv(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _settings(recipe: Path | None, overrides: dict[str, Any]) -> tuple[Any, Any]:
+    """The recipe's `export:` section (or defaults) with the command-line options on top, and its embedding."""
+    from pydantic import ValidationError
+
+    from toolsynth.errors import RecipeError
+    from toolsynth.export.config import ExportConfig
+    from toolsynth.export.pipeline import EmbeddingChoice
+    from toolsynth.graph.config import EmbeddingConfig
+    from toolsynth.recipe import load_recipe
+
+    if recipe is not None:
+        r = load_recipe(recipe)
+        base, emb = r.export.model_dump(), r.graph.embedding
+        cache = r.resolve(emb.cache_dir) if emb.cache_dir else None
+    else:
+        base, emb = {}, EmbeddingConfig()
+        cache = Path(emb.cache_dir) if emb.cache_dir else None
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        node = base
+        *parents, leaf = dotted.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    try:
+        cfg = ExportConfig.model_validate(base)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise RecipeError(f"export.{field}: {err['msg']}", where=str(recipe or "options")) from exc
+    return cfg, EmbeddingChoice(model=emb.model, cache_dir=cache, batch_size=emb.batch_size)
+
+
+def command(
+    dialogs: Path = typer.Argument(
+        ..., help="dialogs.jsonl from `toolsynth synthesize` (accepted dialogs only)."
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="Directory: one sub-directory per format."),
+    formats: str | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="Comma list: openai, sharegpt, trl-sft, trl-dpo, mdpo, hermes, hf, or all.",
+    ),
+    preferences: Path | None = typer.Option(
+        None,
+        "--preferences",
+        "-p",
+        help="preferences.jsonl from `make-preferences` (for the preference forms).",
+    ),
+    recipe: Path | None = typer.Option(
+        None, "--recipe", "-r", help="Recipe YAML: its `export` section applies."
+    ),
+    validation: float | None = typer.Option(None, "--validation", help="Share of plans in validation."),
+    test: float | None = typer.Option(None, "--test", help="Share of plans in test."),
+    dedup: float | None = typer.Option(
+        None, "--dedup", help="Drop near-duplicate dialogs at this cosine of their user turns (e.g. 0.95)."
+    ),
+    categories: str | None = typer.Option(
+        None, "--categories", help="Keep only these categories (comma list)."
+    ),
+    require_checks: str | None = typer.Option(
+        None, "--require-checks", help="Keep only dialogs passing these checks on every turn (comma list)."
+    ),
+    max_per_tool: int | None = typer.Option(
+        None, "--max-per-tool", help="Most dialogs calling any one tool."
+    ),
+    decontaminate: bool | None = typer.Option(
+        None,
+        "--decontaminate/--no-decontaminate",
+        help="Drop dialogs overlapping BFCL's multi-turn test questions.",
+    ),
+    decontam_threshold: float | None = typer.Option(
+        None,
+        "--decontam-threshold",
+        help="Overlap (share of a user turn's n-grams) that counts as contaminated.",
+    ),
+    show_stats: bool = typer.Option(
+        False, "--stats", help="Print counts per category, check, tool and format."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Write the dialogs (and preference pairs) in training formats, each file checked after writing."""
+    from toolsynth.export.pipeline import run_export
+    from toolsynth.export.stats import render
+
+    cfg, embedding = _settings(
+        recipe,
+        {
+            "formats": _csv(formats),
+            "split.validation": validation,
+            "split.test": test,
+            "dedup.threshold": dedup,
+            "categories": _csv(categories),
+            "require_checks": _csv(require_checks),
+            "max_per_tool": max_per_tool,
+            "decontamination.drop": decontaminate,
+            "decontamination.threshold": decontam_threshold,
+        },
+    )
+    stats = run_export(dialogs, output, cfg, preferences=preferences, embedding=embedding)
+    if as_json:
+        emit_json({"output": str(output), **stats.to_dict()})
+        return
+    if show_stats:
+        render(stats, stdout)
+        return
+    files = sum(sum(c.values()) for c in stats.written.values())
+    stdout.print(
+        f"exported {stats.kept} of {stats.dialogs_in} dialogs"
+        + (f" and {stats.pairs_kept} of {stats.pairs_in} pairs" if stats.pairs_in else "")
+        + f" → {output} ({', '.join(stats.written)}; {files} records)"
+    )
