@@ -30,9 +30,17 @@ SCHEMA_VERSIONS: dict[str, int] = {
     "graph_edge": 1,
     "plan": 1,
     "plan_reject": 1,
-    "dialog": 1,
-    "dialog_reject": 1,
+    "dialog": 2,
+    "dialog_reject": 2,
     "preference": 1,
+    "preference_batch": 1,  # make-preferences journal: one finished dialog (its pairs and counts) per line
+}
+
+# Older versions that still read: kind → (oldest readable version, "module:function" that upgrades one record to the
+# current version). Imported only when an old record is met.
+_UPGRADERS: dict[str, tuple[int, str]] = {
+    "dialog": (1, "toolsynth.synth.migrate:upgrade_dialog"),
+    "dialog_reject": (1, "toolsynth.synth.migrate:upgrade_dialog"),
 }
 
 _DUMP_OPTS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY
@@ -239,12 +247,30 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         fh.close()
 
 
+def _upgrader(kind: str, tag: Any) -> Any:
+    """The function that upgrades a record tagged `tag` (an older version of `kind`), or None."""
+    if kind not in _UPGRADERS or not isinstance(tag, str) or not tag.startswith(f"toolsynth.{kind}/"):
+        return None
+    version = tag.rpartition("/")[2]
+    oldest, target = _UPGRADERS[kind]
+    if not version.isdigit() or not oldest <= int(version) < SCHEMA_VERSIONS[kind]:
+        return None
+    import importlib
+
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 def read_artifact(path: str | Path, kind: str | None = None) -> Iterator[dict[str, Any]]:
-    """Stream records of a toolsynth artifact, checking each record's schema tag against `kind`."""
+    """Stream records of a toolsynth artifact, checking each record's schema tag against `kind`; records of an older
+    version that still reads are upgraded to the current one."""
     expected = schema_tag(kind) if kind else None
     for lineno, rec in iter_jsonl(path):
-        if expected is not None:
+        if expected is not None and kind is not None:
             tag = rec.get("schema")
+            if tag != expected and (upgrade := _upgrader(kind, tag)) is not None:
+                rec = upgrade(rec)
+                tag = rec.get("schema")
             if tag != expected:
                 hint = (
                     "written by a different toolsynth version"

@@ -38,7 +38,13 @@ def test_run_writes_every_stage_and_accounts_for_every_plan(tmp_path):
     proc = _run("run", str(recipe), "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = orjson.loads(proc.stdout)  # stdout holds exactly one JSON document
-    assert [s["stage"] for s in summary["stages"]] == ["convert", "build-graph", "sample-plans", "synthesize"]
+    assert [s["stage"] for s in summary["stages"]] == [
+        "convert",
+        "build-graph",
+        "sample-plans",
+        "synthesize",
+        "make-preferences",
+    ]
     out = tmp_path / "out"
     tools = list(read_artifact(out / "tools.jsonl", "tool"))
     assert len(tools) == 36  # travel_booking 18 + gorilla_file_system 18

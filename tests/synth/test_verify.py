@@ -86,7 +86,7 @@ def test_openai_format(tmp_path: Path, fs_defs: list[dict[str, Any]]) -> None:
     assert lines[4]["layer"] == "execution" and "nowhere" in lines[4]["reason"]
     rej = [orjson.loads(x) for x in rejects.read_bytes().splitlines()]
     assert [r["source"]["line"] for r in rej] == [2, 3, 4]
-    assert rej[0]["schema"] == "toolsynth.dialog_reject/1" and rej[0]["failure"]["layer"] == "format"
+    assert rej[0]["schema"] == "toolsynth.dialog_reject/2" and rej[0]["failure"]["layer"] == "format"
     # without a backend the same records are judged on format and recorded results only
     code, rep = run_verify(str(path), "--fail-under", "0.25")
     assert code == 0 and rep["records_passed"] == 2

@@ -1,10 +1,193 @@
-"""`toolsynth make-preferences`."""
+"""`toolsynth make-preferences`: dialogs.jsonl → preferences.jsonl (multi-turn DPO pairs), resumable."""
 
 from __future__ import annotations
 
-from toolsynth.commands.common import not_built
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from toolsynth.commands.common import emit_json
+from toolsynth.console import stderr, stdout
 
 
-def command() -> None:
-    """Not implemented yet: exits with code 3."""
-    not_built("make-preferences")
+def negative_llm(llm: Any, synth: Any, prefs: Any) -> Any:
+    """The run's LLM settings with the hint-free assistant's role: its own `llm.roles` entry when the recipe has
+    one, else the assistant's settings; `prefs.negative_model` replaces the model."""
+    from toolsynth.llm.config import ModelSettings
+
+    roles = dict(llm.roles)
+    base = roles.get(prefs.role) or roles.get(synth.roles.get("assistant", "assistant")) or ModelSettings()
+    if prefs.negative_model:
+        base = base.model_copy(update={"model": prefs.negative_model})
+    roles[prefs.role] = base
+    return llm.model_copy(update={"roles": roles})
+
+
+def _kinds(text: str | None, default: list[str]) -> list[str]:
+    from toolsynth.errors import InputError
+    from toolsynth.prefs.run import KINDS
+
+    if text is None:
+        return default
+    out = [k.strip() for k in text.split(",") if k.strip()]
+    bad = [k for k in out if k not in KINDS]
+    if bad or not out:
+        raise InputError(
+            f"unknown kind {bad[0]!r} (choose from {', '.join(KINDS)})" if bad else "no kinds",
+            where="--kinds",
+        )
+    return list(dict.fromkeys(out))
+
+
+def command(
+    dialogs: Path = typer.Argument(..., help="dialogs.jsonl from `toolsynth synthesize` (dialog/1 or /2)."),
+    output: Path = typer.Option(..., "--output", "-o", help="preferences.jsonl to write."),
+    recipe: Path | None = typer.Option(
+        None, "--recipe", "-r", help="Recipe YAML: its `llm`, `synth` and `prefs` sections apply."
+    ),
+    kinds: str | None = typer.Option(
+        None,
+        "--kinds",
+        "-k",
+        help="Comma-separated negative sources: regeneration, model, rule (default: all).",
+    ),
+    per_dialog: int | None = typer.Option(
+        None, "--per-dialog", "-n", min=1, help="At most N pairs per dialog (default: the recipe's, 4)."
+    ),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="Model for every role without its own (default: the recipe's, local/smollm2).",
+    ),
+    negative_model: str | None = typer.Option(
+        None, "--negative-model", help="Model of the hint-free assistant (default: the assistant's)."
+    ),
+    concurrency: int = typer.Option(
+        8, "--concurrency", "-c", min=1, max=1024, help="Dialogs worked on at once."
+    ),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Bypass the model response cache."),
+    stats: bool = typer.Option(
+        False, "--stats", help="Print pairs per kind and error class, and the drop counts."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+) -> None:
+    """Turn accepted dialogs into multi-turn preference pairs (MAGNET): each rejected side fails a synthesis check.
+
+    Rerunning the same command after an interruption continues where it stopped.
+    """
+    from toolsynth.artifacts import write_manifest
+    from toolsynth.console import progress
+    from toolsynth.llm.config import LLMConfig
+    from toolsynth.llm.gateway import Gateway
+    from toolsynth.prefs.config import PrefsConfig
+    from toolsynth.prefs.run import PrefsContext, make_preferences
+    from toolsynth.recipe import load_recipe
+    from toolsynth.synth.config import SynthConfig
+
+    llm, synth, prefs, cache_base = LLMConfig(), SynthConfig(), PrefsConfig(), Path.cwd()
+    if recipe is not None:
+        r = load_recipe(recipe)
+        llm, synth, prefs, cache_base = r.llm, r.synth, r.prefs, r.base_dir
+    updates: dict[str, Any] = {"kinds": _kinds(kinds, list(prefs.kinds))}
+    if per_dialog is not None:
+        updates["per_dialog"] = per_dialog
+    if negative_model:
+        updates["negative_model"] = negative_model
+    prefs = prefs.model_copy(update=updates)
+    llm_updates: dict[str, Any] = {}
+    if model:
+        llm_updates["model"] = model
+    if no_cache:
+        llm_updates["cache"] = False
+    llm = negative_llm(llm.model_copy(update=llm_updates), synth, prefs)
+    cache_dir = None
+    if llm.cache:
+        cd = Path(llm.cache_dir)
+        cache_dir = cd if cd.is_absolute() else cache_base / cd
+    gateway = Gateway(llm, stage="make-preferences", cache_dir=cache_dir)
+    neg_model = llm.roles[prefs.role].model or llm.model
+    ctx = PrefsContext(config=prefs, synth=synth, gateway=gateway, negative_model=neg_model)
+
+    async def _go() -> Any:
+        try:
+            with progress("make-preferences", total=None) as bar:
+                pairs = 0
+
+                def tick(result: Any) -> None:
+                    nonlocal pairs
+                    pairs += len(result.pairs) if result is not None else 0
+                    bar.advance(1, status=f"{pairs} pairs")
+
+                return await make_preferences(dialogs, output, ctx, concurrency=concurrency, on_dialog=tick)
+        finally:
+            await gateway.aclose()
+
+    try:
+        summary = asyncio.run(_go())
+    finally:
+        gateway.close()
+    usage = gateway.usage_summary()
+    counts = summary.to_record()
+    options = {
+        "kinds": prefs.kinds,
+        "prefs": prefs.model_dump(mode="json"),
+        "model": llm.model,
+        "negative_model": neg_model if "model" in prefs.kinds else None,
+        "recipe": str(recipe) if recipe else None,
+    }
+    write_manifest(
+        output,
+        kind="preference",
+        counts=counts,
+        options=options,
+        inputs=[dialogs] + ([recipe] if recipe else []),
+        extra={"usage": usage},
+    )
+    result = {"output": str(output), **counts, "usage": usage}
+    if as_json:
+        emit_json(result)
+        return
+    stderr.print(
+        f"make-preferences: {counts['pairs']} pairs from {counts['dialogs']} dialogs"
+        + (f" ({counts['pairs_per_dialog']} per dialog)" if counts["pairs_per_dialog"] is not None else "")
+        + (f", {summary.resumed} resumed from an earlier run" if summary.resumed else "")
+        + f" → {output}"
+    )
+    if counts["failed_dialogs"]:
+        stderr.print(
+            f"  {counts['failed_dialogs']} dialogs gave no pairs: {counts['errors'][0]}", markup=False
+        )
+    if stats:
+        _print_stats(counts)
+    stderr.print(f"  {gateway.summary_line()}")
+
+
+def _print_stats(counts: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(show_edge=False, header_style="bold")
+    for col in ("kind", "candidates", "accidentally correct", "proven", "kept"):
+        table.add_column(col, justify="left" if col == "kind" else "right")
+    for kind, c in counts["by_kind"].items():
+        table.add_row(
+            kind, *(str(c.get(k, 0)) for k in ("candidates", "accidentally_correct", "proven", "kept"))
+        )
+    stdout.print(table)
+    total = counts["pairs"] or 1
+    errors = Table(show_edge=False, header_style="bold")
+    errors.add_column("error class")
+    errors.add_column("pairs", justify="right")
+    errors.add_column("share", justify="right")
+    for err, n in sorted(counts["by_error"].items(), key=lambda kv: -kv[1]):
+        errors.add_row(err, str(n), f"{n / total:.1%}")
+    stdout.print(errors)
+    rate = counts["accidentally_correct_rate"]
+    stdout.print(
+        f"accidentally correct (dropped): {counts['accidentally_correct']} of {counts['candidates']} candidates"
+        + (f" ({rate:.1%})" if rate is not None else "")
+    )
+    for reason, n in counts["skipped"].items():
+        stdout.print(f"skipped: {reason} × {n}")

@@ -1,7 +1,7 @@
 """`toolsynth run RECIPE`: the whole pipeline from one recipe, stage by stage, through the same commands a person runs.
 
 Each stage is invoked exactly as its subcommand would be (same option parsing and validation), so `run` adds no
-second code path: catalog convert → build-graph → sample-plans → synthesize, each writing its artifact into the
+second code path: catalog convert → build-graph → sample-plans → synthesize → make-preferences, each writing its artifact into the
 recipe's `output_dir`. Re-running is cheap: embeddings and model answers are cached and synthesize resumes.
 """
 
@@ -18,29 +18,31 @@ import typer
 from toolsynth.commands.common import emit_json
 from toolsynth.console import log, stdout
 
-STAGES = ("convert", "build-graph", "sample-plans", "synthesize")
+STAGES = ("convert", "build-graph", "sample-plans", "synthesize", "make-preferences")
 
 
 def plan_stages(recipe_path: Path, out: Path, catalog: Path) -> list[tuple[str, list[str], Path]]:
     """(stage, argv, artifact) for every stage, in order."""
     r = str(recipe_path)
-    tools, graph, plans, dialogs = (
+    tools, graph, plans, dialogs, prefs = (
         out / "tools.jsonl",
         out / "graph",
         out / "plans.jsonl",
         out / "dialogs.jsonl",
+        out / "preferences.jsonl",
     )
     return [
         ("convert", ["catalog", "convert", str(catalog), "-o", str(tools)], tools),
         ("build-graph", ["build-graph", str(tools), "-o", str(graph), "--recipe", r], graph),
         ("sample-plans", ["sample-plans", str(graph), "-o", str(plans), "--recipe", r], plans),
         ("synthesize", ["synthesize", str(plans), "-o", str(dialogs), "--recipe", r], dialogs),
+        ("make-preferences", ["make-preferences", str(dialogs), "-o", str(prefs), "--recipe", r], prefs),
     ]
 
 
 def command(
     recipe: Path = typer.Argument(..., help="Recipe YAML (see recipes/)."),
-    until: str = typer.Option("synthesize", "--until", help=f"Last stage to run: {', '.join(STAGES)}."),
+    until: str = typer.Option(STAGES[-1], "--until", help=f"Last stage to run: {', '.join(STAGES)}."),
     start: str = typer.Option("convert", "--from", help="First stage to run (earlier artifacts must exist)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary of the stages on stdout."),
 ) -> None:

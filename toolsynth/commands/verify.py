@@ -14,7 +14,7 @@ from toolsynth.console import stdout
 def command(
     dialogs: Path = typer.Argument(
         ...,
-        help="Dialogs JSONL: toolsynth dialogs.jsonl, OpenAI fine-tuning (`messages` + `tools`), or "
+        help="Dialogs JSONL (or a make-preferences preferences.jsonl: both sides of every pair are checked): toolsynth dialogs.jsonl, OpenAI fine-tuning (`messages` + `tools`), or "
         "ShareGPT/LLaMA-Factory (`conversations` + `tools`); detected per record.",
     ),
     tools: Path | None = typer.Option(
@@ -76,6 +76,19 @@ def command(
     from toolsynth.synth.verify import load_plans, load_tools, parse_layers, verify_file
 
     layers = parse_layers(checks)
+    from toolsynth.prefs.verify import is_preference_file
+
+    if is_preference_file(dialogs):
+        # A make-preferences file: both sides of every pair, at the turn where they fork.
+        _verify_preferences(
+            dialogs,
+            layers,
+            _gateway(model, recipe) if "semantic" in layers else None,
+            fail_under,
+            show,
+            as_json,
+        )
+        return
     if fmt is not None and fmt not in ("canonical", "openai", "sharegpt"):
         raise InputError("choose canonical, openai or sharegpt", where="--format")
     tool_list = load_tools(tools) if tools is not None else None
@@ -171,3 +184,49 @@ def _print(result: dict[str, Any], show: int, rejects: Path | None) -> None:
         )
     if result["records_failed"] > show:
         stdout.print(f"  … {result['records_failed'] - show} more" + (f" in {rejects}" if rejects else ""))
+
+
+def _verify_preferences(
+    path: Path, layers: list[str], gateway: Any, fail_under: float, show: int, as_json: bool
+) -> None:
+    from toolsynth.console import progress
+    from toolsynth.prefs.verify import verify_preferences
+
+    with progress("verify", total=None) as bar:
+        bad = 0
+
+        def tick(pc: Any) -> None:
+            nonlocal bad
+            bad += not pc.ok
+            bar.advance(1, status=f"{bad} bad pairs")
+
+        report = verify_preferences(path, checks=layers, gateway=gateway, on_pair=tick)
+    report.max_listed = max(report.max_listed, show)
+    result = report.to_dict()
+    result["fail_under"] = fail_under
+    result["ok"] = result["ok_rate"] >= fail_under
+    if as_json:
+        emit_json(result)
+    else:
+        stdout.print(
+            f"verify {path}: {result['pairs']} preference pairs ({', '.join(f'{n} {k}' for k, n in result['by_kind'].items()) or 'none'})"
+        )
+        stdout.print(f"  chosen accepted:  {result['chosen_accepted']} of {result['pairs']}")
+        stdout.print(
+            f"  rejected failing: {result['rejected_failing']} of {result['pairs']}"
+            + (
+                f" ({result['rejected_failing_by_recorded_judge']} by the recorded judge verdict)"
+                if result["rejected_failing_by_recorded_judge"]
+                else ""
+            )
+        )
+        if result["replay_errors"]:
+            stdout.print(f"  replay errors:    {result['replay_errors']}")
+        verdict = "ok" if result["ok"] else f"FAIL (--fail-under {fail_under:g})"
+        stdout.print(
+            f"{result['pairs_ok']} of {result['pairs']} pairs ok ({result['ok_rate']:.1%}): {verdict}"
+        )
+        for rec in result["failing"][:show]:
+            stdout.print(f"  line {rec['line']} {rec['id']}: {rec['reason']}", markup=False, highlight=False)
+    if not result["ok"]:
+        raise typer.Exit(1)

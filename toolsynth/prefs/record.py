@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from toolsynth.messages import Message
+from toolsynth.plans.record import ExpectedAction
 from toolsynth.synth.record import CheckResult
 
 #: where a negative came from: MAGNET's hint-free re-run of the assistant agent, a rule that corrupts the positive,
@@ -59,6 +60,20 @@ class PreferencePair(BaseModel):
     )
     backend_spec: dict[str, Any] | None = None
     models: dict[str, str] = Field(default_factory=dict, description="role → model that made the negative")
+    # What `verify` needs to check the fork turn on both sides again (additive to preference/1):
+    turn_start: int = Field(default=0, description="index in `prompt` where the fork turn begins")
+    chosen_turn_end: int | None = Field(
+        default=None, description="how many `chosen` messages belong to the fork turn (null: all)"
+    )
+    offered_tools: list[str] = Field(default_factory=list, description="tools on offer at the fork turn")
+    planned: ExpectedAction | None = Field(
+        default=None, description="the plan's expected action at the fork turn"
+    )
+    expected: str = Field(default="unknown", description="its kind: call / ask / refuse / chat")
+    rejected_open_ended: bool = Field(
+        default=False,
+        description="the rejected side ends with its wrong action and the results (a rule negative is cut there)",
+    )
 
     def to_record(self) -> dict[str, Any]:
         rec = self.model_dump(mode="json", exclude={"prompt", "chosen", "rejected"})

@@ -1,7 +1,7 @@
 """Read dialogs written by anyone into canonical `Dialog`s, so `verify` can audit third-party data.
 
 Formats (detected per record):
-- canonical: our `dialogs.jsonl` records (`toolsynth.dialog/1`);
+- canonical: our `dialogs.jsonl` records (`toolsynth.dialog/2`; dialog/1 is migrated on read);
 - OpenAI fine-tuning JSONL: `{"messages": [...], "tools": [{"type": "function", "function": {...}}]}`, assistant
   `tool_calls[].function.arguments` as JSON strings (dicts accepted too, as TRL writes them);
 - ShareGPT / LLaMA-Factory: `{"conversations": [{"from": "human"|"gpt"|"function_call"|"observation", "value"}],

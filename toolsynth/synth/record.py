@@ -1,7 +1,11 @@
-"""The dialog record (`dialogs.jsonl`): a finished multi-turn function-calling conversation plus its audit trail.
+"""The dialog record (`dialogs.jsonl`, `toolsynth.dialog/2`): a finished multi-turn function-calling conversation
+plus its audit trail.
 
-Messages are in canonical form (`toolsynth.messages.Message`); what the assistant was *told* (the plan's hint for each
-turn) is kept apart from the messages, so exports never leak it and make-preferences can regenerate a turn without it.
+Messages are in canonical form (`toolsynth.messages.Message`); what the assistant was *told* (the plan's hint and the
+`tool_choice` of every step) is kept apart from the messages, so exports never leak it and make-preferences can run a
+turn again without it. dialog/2 adds, per turn, the plan's expected action in full, where each tool result came from,
+and the attempts that failed a check (each one a ready negative); dialog/1 records are migrated on read
+(`toolsynth.synth.migrate`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from toolsynth.messages import Message
+from toolsynth.plans.record import ExpectedAction
 
 CheckLayer = Literal["format", "execution", "semantic", "adherence"]
 
@@ -26,6 +31,49 @@ class CheckResult(BaseModel):
     reason: str = ""
 
 
+#: where a tool result came from: real code ran, an LLM made it up, or it was refused before running
+ResultSource = Literal["executed", "simulated", "rejected"]
+
+
+class StepRecord(BaseModel):
+    """One assistant step (one model request) of a turn: what the agent was told and allowed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: int = Field(
+        description="index in the dialog's `messages` of the assistant message this step wrote"
+    )
+    hint: str | None = Field(
+        default=None, description="the hint in the request's system message (never exported)"
+    )
+    tool_choice: str | None = Field(default=None, description="`required` / `none` / null (model's choice)")
+
+
+class ToolResultRecord(BaseModel):
+    """Provenance of one tool message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: int = Field(description="index in `messages` of the tool message")
+    tool_call_id: str
+    source: ResultSource | None = Field(default=None, description="null: unknown (migrated dialog/1 record)")
+    error: bool = False
+
+
+class FailedAttempt(BaseModel):
+    """A realization of a turn that failed a required check and was generated again. Its messages start where the
+    kept turn starts (`DialogTurn.start`); message indexes in `steps`/`results` count from the dialog's start."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attempt: int
+    messages: list[Message]
+    steps: list[StepRecord] = Field(default_factory=list)
+    results: list[ToolResultRecord] = Field(default_factory=list)
+    checks: list[CheckResult] = Field(default_factory=list)
+    failure: CheckResult
+
+
 class DialogTurn(BaseModel):
     """Turn `index` spans `messages[start:end]`: the user message (absent when the model acts again), then the
     assistant's actions and tool results."""
@@ -39,6 +87,17 @@ class DialogTurn(BaseModel):
     expected: str = Field(description="the plan's expected action kind: call / ask / refuse / chat")
     hint: str | None = Field(default=None, description="what the assistant agent was told (never exported)")
     attempts: int = 1
+    planned: ExpectedAction | None = Field(
+        default=None,
+        description="the plan's expected action in full (calls, arguments, depends_on, missing, withheld)",
+    )
+    steps: list[StepRecord] = Field(default_factory=list)
+    results: list[ToolResultRecord] = Field(default_factory=list)
+    failed_attempts: list[FailedAttempt] = Field(default_factory=list)
+
+    def step_of(self, message: int) -> int | None:
+        """The step number of the assistant message at `message`, if it is one of this turn's steps."""
+        return next((i for i, s in enumerate(self.steps) if s.message == message), None)
 
 
 class Dialog(BaseModel):
@@ -80,4 +139,6 @@ class Dialog(BaseModel):
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Dialog:
-        return cls.model_validate({k: v for k, v in record.items() if k != "schema"})
+        from toolsynth.synth.migrate import upgrade_dialog
+
+        return cls.model_validate({k: v for k, v in upgrade_dialog(record).items() if k != "schema"})

@@ -3,8 +3,11 @@
 One plan → one dialog. Per plan turn: the user agent speaks, the assistant agent acts (tool calls are executed on the
 plan's real backend when it has the tool, else by the tool agent), the assistant acts again on the results, until it
 answers in text or the step budget is spent. The turn is then verified; a turn that fails a required check is rolled
-back (messages and backend state) and generated again, at most `max_regenerations` times, with the failure fed back
-to the assistant as part of its hint. A dialog whose turn still fails is rejected with that check and turn.
+back (messages and backend state, rebuilt by `toolsynth.synth.replay`) and generated again, at most
+`max_regenerations` times, with the failure fed back to the assistant as part of its hint; the failed attempt is kept
+in the turn's record (`failed_attempts`: a ready negative for make-preferences). A dialog whose turn still fails is
+rejected with that check and turn. Every assistant step records its hint and `tool_choice`, every tool result its
+source (executed / simulated / rejected).
 
 Resume: every finished dialog (accepted or rejected) is one flushed line of a journal; a rerun skips the plans whose
 dialog is already there, so a kill at any point loses at most the dialogs in flight and duplicates nothing.
@@ -26,11 +29,19 @@ from toolsynth.errors import LLMError, ToolsynthError
 from toolsynth.messages import Message, ToolCall
 from toolsynth.plans.record import Plan, PlanTurn
 from toolsynth.synth.agents import AssistantAgent, UsageTally, UserAgent, render_hint, tool_choice_for
-from toolsynth.synth.backends.base import Backend, ExecResult, make_backend
+from toolsynth.synth.backends.base import Backend, ExecResult
 from toolsynth.synth.backends.simulated import SimulatedBackend
 from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.ingest import BAD_ARGS_KEY
-from toolsynth.synth.record import CheckResult, Dialog, DialogTurn
+from toolsynth.synth.record import (
+    CheckResult,
+    Dialog,
+    DialogTurn,
+    FailedAttempt,
+    StepRecord,
+    ToolResultRecord,
+)
+from toolsynth.synth.replay import RecordedCall, Replayer
 
 LAYERS = ("format", "execution", "semantic", "adherence")
 
@@ -65,6 +76,9 @@ class TurnOutcome:
     results: dict[str, ExecResult]  # tool_call_id → result
     user_source: str | None = None  # "model" / "rule" / None when the turn has no user message
     tools: dict[str, Tool] = field(default_factory=dict)  # every tool of the plan (parsed once per dialog)
+    # The turn ends at its action by design (a make-preferences negative cut after its wrong call): a last message
+    # that is a tool result is then not an unanswered turn.
+    open_ended: bool = False
 
     @property
     def turn_messages(self) -> list[Message]:
@@ -84,7 +98,7 @@ def _unfinished(outcome: TurnOutcome) -> CheckResult | None:
     """A turn whose last message is a tool result: the assistant never answered (its step budget ran out). No layer
     of `checks` sees this (the judge counts a missing reply as grounded), yet the turn is unusable as it stands."""
     msgs = outcome.turn_messages
-    if msgs and msgs[-1].role == "tool":
+    if msgs and msgs[-1].role == "tool" and not outcome.open_ended:
         return CheckResult(
             layer="adherence",
             turn=outcome.turn.index,
@@ -237,17 +251,18 @@ class DialogBuilder:
         self.n_calls = 0
         self.required = set(self.cfg.required_checks)
         # Real-backend calls of the turns kept so far, in order, and of the turn being generated: a regenerated
-        # turn starts from a fresh backend with the kept calls replayed (BFCL classes are seeded, so replay is
-        # exact). Cheaper than snapshotting the state before every turn when regenerations are the exception, and
-        # it works for backends whose state cannot be deep-copied.
-        self._kept_calls: list[ToolCall] = []
-        self._turn_calls: list[ToolCall] = []
+        # turn starts from a fresh backend with the kept calls replayed and their results compared (BFCL classes
+        # are seeded, so replay is exact; a difference is an error). Cheaper than snapshotting the state before
+        # every turn when regenerations are the exception, and it works for backends whose state cannot be copied.
+        self.replayer = Replayer(self.plan.backend, list(self.tools.values()))
+        self._kept_calls: list[RecordedCall] = []
+        self._turn_calls: list[RecordedCall] = []
         self._sim_history: list[dict[str, Any]] = []
 
     # -- backends --
 
     def _make_backends(self) -> None:
-        self.real = make_backend(self.plan.backend, list(self.tools.values()))
+        self.real = self.replayer.fresh()
         rest = [t for n, t in self.tools.items() if self.real is None or not self.real.handles(n)]
         if rest and self.cfg.simulate_missing:
             self.sim = SimulatedBackend(
@@ -267,17 +282,10 @@ class DialogBuilder:
         return "+".join(parts) or ("simulated" if self.sim is not None else "none")
 
     async def execute(self, call: ToolCall, offered: dict[str, Tool]) -> ExecResult:
-        if BAD_ARGS_KEY in call.arguments:
-            return ExecResult(ok=False, error="arguments are not a JSON object", source="rejected")
-        if call.name not in offered:
-            # Never run a tool the assistant was not offered (a miss_func turn's withheld tool would change state).
-            return ExecResult(ok=False, error=f"tool {call.name!r} is not available", source="rejected")
-        if self.real is not None and self.real.handles(call.name):
-            self._turn_calls.append(call)
-            return await self.real.aexecute(call)
-        if self.sim is not None and self.sim.handles(call.name):
-            return await self.sim.aexecute(call)
-        return ExecResult(ok=False, error=f"no backend can run {call.name!r}", source="rejected")
+        result = await run_call(call, offered, self.real, self.sim)
+        if self.real is not None and self.real.handles(call.name) and call.name in offered:
+            self._turn_calls.append(RecordedCall(call, result.content(), result.source))
+        return result
 
     # -- turns --
 
@@ -293,10 +301,9 @@ class DialogBuilder:
     def _roll_back_turn(self) -> None:
         """Backend state as it was when the turn began."""
         if self._turn_calls and self.real is not None:
-            self.real = make_backend(self.plan.backend, list(self.tools.values()))
-            assert self.real is not None
-            for call in self._kept_calls:
-                self.real.execute(call)
+            self.real = self.replayer.rebuild(
+                self._kept_calls, where=f"plan {self.plan.id}: rollback"
+            ).backend
         self._turn_calls = []
         if self.sim is not None:
             self.sim.restore(self._sim_history)
@@ -322,31 +329,25 @@ class DialogBuilder:
         results: dict[str, ExecResult] = {}
         done: list[ToolCall] = []
         first_hint: str | None = None
+        steps: list[StepRecord] = []
+        result_records: list[ToolResultRecord] = []
         followups = 0
         for step in range(self.cfg.max_steps):
             hint = render_hint(self.plan, turn, done, feedback if step == 0 else "")
             first_hint = first_hint or hint
+            choice = tool_choice_for(turn, done) if self.cfg.steer_tool_choice else None
             res = await self.assistant.act(
                 self.messages,
                 tool_defs,
                 hint,
                 seed=_seed(self.plan, turn.index, attempt, step),
-                tool_choice=tool_choice_for(turn, done) if self.cfg.steer_tool_choice else None,
+                tool_choice=choice,
             )
-            calls = [
-                ToolCall(id=self._new_call_id(), name=c.name, arguments=c.arguments) for c in res.tool_calls
-            ]
-            # A call whose arguments did not parse stays in the record, marked, so the format check names it
-            # (dropping it would leave an empty or misleading message); it is never executed.
-            calls += [
-                ToolCall(
-                    id=self._new_call_id(),
-                    name=str(bad.get("name") or ""),
-                    arguments={BAD_ARGS_KEY: _as_text(bad.get("arguments"))},
-                )
-                for bad in getattr(res, "invalid_tool_calls", None) or []
-            ]
+            calls = calls_of(res, self._new_call_id)
             content = res.content if (res.content or "").strip() else None
+            steps.append(
+                StepRecord(message=len(self.messages), hint=hint, tool_choice=choice if tool_defs else None)
+            )
             self.messages.append(Message(role="assistant", content=content, tool_calls=calls))
             if not calls:
                 if (
@@ -364,6 +365,14 @@ class DialogBuilder:
             for call in calls:
                 r = await self.execute(call, offered)
                 results[call.id] = r
+                result_records.append(
+                    ToolResultRecord(
+                        message=len(self.messages),
+                        tool_call_id=call.id,
+                        source=r.source if r.source in ("executed", "simulated", "rejected") else None,  # type: ignore[arg-type]
+                        error=not r.ok,
+                    )
+                )
                 self.messages.append(
                     Message(role="tool", content=r.content(), tool_call_id=call.id, name=call.name)
                 )
@@ -376,6 +385,9 @@ class DialogBuilder:
             expected=turn.expected.kind,
             hint=first_hint,
             attempts=attempt + 1,
+            planned=turn.expected,
+            steps=steps,
+            results=result_records,
         )
         return dturn, results, user_source
 
@@ -390,6 +402,7 @@ class DialogBuilder:
             n_calls = self.n_calls
             feedback = ""
             failure: CheckResult | None = None
+            failed: list[FailedAttempt] = []
             for attempt in range(self.cfg.max_regenerations + 1):
                 if attempt:
                     del self.messages[start:]
@@ -410,9 +423,20 @@ class DialogBuilder:
                 failure = next((c for c in checks if c.layer in self.required and c.passed is False), None)
                 if failure is None or attempt == self.cfg.max_regenerations:
                     self._keep_turn()
+                    dturn.failed_attempts = failed
                     self.turns.append(dturn)
                     self.checks.extend(checks)
                     break
+                failed.append(
+                    FailedAttempt(
+                        attempt=attempt,
+                        messages=list(self.messages[start:]),
+                        steps=dturn.steps,
+                        results=dturn.results,
+                        checks=checks,
+                        failure=failure,
+                    )
+                )
                 feedback = f"{failure.layer} check: {failure.reason}"
             if failure is not None:
                 return DialogOutcome(self._dialog(), False, failure=failure)
@@ -445,6 +469,39 @@ class DialogBuilder:
             backend=self.backend_label(),
             backend_spec=self.plan.backend,
         )
+
+
+async def run_call(
+    call: ToolCall, offered: dict[str, Tool], real: Backend | None, sim: SimulatedBackend | None
+) -> ExecResult:
+    """How synthesis executes one call (make-preferences executes negatives the same way): never a call whose
+    arguments did not parse or a tool not offered at this turn; the real backend when it has the tool, else the
+    tool agent."""
+    if BAD_ARGS_KEY in call.arguments:
+        return ExecResult(ok=False, error="arguments are not a JSON object", source="rejected")
+    if call.name not in offered:
+        # Never run a tool the assistant was not offered (a miss_func turn's withheld tool would change state).
+        return ExecResult(ok=False, error=f"tool {call.name!r} is not available", source="rejected")
+    if real is not None and real.handles(call.name):
+        return await real.aexecute(call)
+    if sim is not None and sim.handles(call.name):
+        return await sim.aexecute(call)
+    return ExecResult(ok=False, error=f"no backend can run {call.name!r}", source="rejected")
+
+
+def calls_of(res: Any, new_id: Callable[[], str]) -> list[ToolCall]:
+    """The calls of a model answer with fresh ids. A call whose arguments did not parse stays, marked, so the format
+    check names it (dropping it would leave an empty or misleading message); it is never executed."""
+    calls = [ToolCall(id=new_id(), name=c.name, arguments=c.arguments) for c in res.tool_calls]
+    calls += [
+        ToolCall(
+            id=new_id(),
+            name=str(bad.get("name") or ""),
+            arguments={BAD_ARGS_KEY: _as_text(bad.get("arguments"))},
+        )
+        for bad in getattr(res, "invalid_tool_calls", None) or []
+    ]
+    return calls
 
 
 def _as_text(value: Any) -> str:

@@ -1,0 +1,320 @@
+"""make-preferences over a dialogs file: per dialog, gather negatives from the configured sources, prove each one
+wrong with synthesis's checks, keep a spread of them as pairs; resumable and streaming.
+
+Resume: each finished dialog is ONE flushed journal line (`preference_batch`: its pairs and its counts), so a kill
+loses at most the dialogs in flight and never leaves half a dialog's pairs. The final file holds the pairs sorted by
+dialog id (then pair id), written by streaming the journal in that order: memory does not grow with the number of
+pairs, only with a (dialog id, offset) index of the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from toolsynth.artifacts import ArtifactWriter, JournalWriter, read_artifact
+from toolsynth.console import log
+from toolsynth.errors import InputError, LLMError, ToolsynthError
+from toolsynth.prefs.case import DialogCase, Negative
+from toolsynth.prefs.classify import classify
+from toolsynth.prefs.config import PrefsConfig
+from toolsynth.prefs.pairs import choose, pair_of
+from toolsynth.prefs.record import PreferencePair
+from toolsynth.synth.config import SynthConfig
+from toolsynth.synth.record import Dialog
+
+KINDS = ("regeneration", "model", "rule")
+
+
+@dataclass
+class PrefsContext:
+    config: PrefsConfig
+    synth: SynthConfig = field(default_factory=SynthConfig)
+    gateway: Any = None
+    negative_model: str | None = (
+        None  # the model string the hint-free assistant resolves to (for the records)
+    )
+
+
+def _empty_stats() -> dict[str, Any]:
+    return {
+        "by_kind": {k: {"candidates": 0, "accidentally_correct": 0, "proven": 0, "kept": 0} for k in KINDS},
+        "by_error": {},
+        "skipped": {},
+    }
+
+
+@dataclass
+class DialogPairs:
+    dialog_id: str
+    pairs: list[PreferencePair]
+    stats: dict[str, Any]
+    error: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "dialog_id": self.dialog_id,
+            "pairs": [p.to_record() for p in self.pairs],
+            "stats": self.stats,
+            "error": self.error,
+        }
+
+
+def _role_model(gateway: Any, role: str) -> str | None:
+    """The model string a gateway role resolves to (its own, else the run's)."""
+    llm = getattr(gateway, "config", None)
+    if llm is None or not hasattr(llm, "roles"):
+        return None
+    rs = llm.roles.get(role)
+    return (rs.model if rs is not None else None) or llm.model
+
+
+async def candidates(case: DialogCase, ctx: PrefsContext, stats: dict[str, Any]) -> list[Negative]:
+    from toolsynth.prefs.regeneration import regeneration_negatives
+    from toolsynth.prefs.rerun import rerun_turn, rerun_turns
+    from toolsynth.prefs.rules import RuleMaker, realize
+
+    cfg = ctx.config
+    out: list[Negative] = []
+    if "regeneration" in cfg.kinds:
+        out += await regeneration_negatives(case)
+    if "model" in cfg.kinds:
+        if ctx.gateway is None:
+            raise ToolsynthError("model negatives need a model", where="prefs.kinds")
+        model = ctx.negative_model or _role_model(ctx.gateway, cfg.role)
+        for turn in rerun_turns(case, cfg.model_turns):
+            neg = await rerun_turn(case, turn, ctx.gateway, cfg.role, model)
+            if neg is not None:
+                out.append(neg)
+    if "rule" in cfg.kinds:
+        if not cfg.simulate:
+            case.gateway = None  # no tool agent: a well-formed call to a simulated tool is skipped
+        for edit in RuleMaker(case, dict(cfg.rules), cfg.seed).edits():
+            neg = await realize(case, edit)
+            if neg is None:
+                stats["skipped"]["rule_needs_tool_agent"] = (
+                    stats["skipped"].get("rule_needs_tool_agent", 0) + 1
+                )
+                continue
+            out.append(neg)
+    return out
+
+
+async def pairs_for_dialog(dialog: Dialog, ctx: PrefsContext) -> DialogPairs:
+    """Every pair this dialog gives under `ctx` (deterministic for the scripted model and the rules)."""
+    stats = _empty_stats()
+    cfg = ctx.config
+    judge = ctx.gateway if "semantic" in cfg.checks else None
+    if "semantic" in cfg.checks and judge is None:
+        raise ToolsynthError("the semantic check needs a judge model", where="prefs.checks")
+    try:
+        case = DialogCase(dialog, ctx.gateway, ctx.synth)
+        proven: list[Negative] = []
+        for neg in await candidates(case, ctx, stats):
+            k = stats["by_kind"][neg.kind]
+            k["candidates"] += 1
+            failed = await case.prove(neg, list(cfg.checks), judge)
+            if (
+                not failed
+                and neg.recorded_failure is not None
+                and neg.recorded_failure.layer not in cfg.checks
+            ):
+                # A failure only the judge saw at synthesis time (a layer not re-run here): the judge's verdict,
+                # made by the same check code, is the proof.
+                failed = [neg.recorded_failure]
+            if not failed:
+                k["accidentally_correct"] += 1
+                continue
+            neg.failed = failed
+            if neg.kind != "rule":
+                neg.error, detail = classify(
+                    neg.messages,
+                    neg.turn.planned,
+                    failed,
+                    case.tools,
+                    list(case.offered(neg.turn)),
+                    dialog.messages[neg.turn.start : neg.fork],
+                )
+                neg.detail = f"{neg.detail}: {detail}" if detail else neg.detail
+            k["proven"] += 1
+            proven.append(neg)
+        kept = choose(proven, cfg.per_dialog, f"{cfg.seed}:{dialog.id}")
+    except LLMError:
+        raise
+    except ToolsynthError as exc:
+        # A replay that disagrees with the record, a backend that cannot start: this dialog gives no pairs.
+        return DialogPairs(dialog.id, [], stats, error=exc.one_line())
+    pairs = [pair_of(case, n) for n in kept]
+    for p in pairs:
+        stats["by_kind"][p.kind]["kept"] += 1
+        stats["by_error"][p.error] = stats["by_error"].get(p.error, 0) + 1
+    pairs.sort(key=lambda p: p.id)
+    return DialogPairs(dialog.id, pairs, stats)
+
+
+# ---- a run over a file -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PrefsSummary:
+    dialogs: int = 0
+    resumed: int = 0
+    failed_dialogs: int = 0
+    pairs: int = 0
+    stats: dict[str, Any] = field(default_factory=_empty_stats)
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, rec: dict[str, Any]) -> None:
+        self.dialogs += 1
+        self.pairs += len(rec.get("pairs") or [])
+        if rec.get("error"):
+            self.failed_dialogs += 1
+            if len(self.errors) < 20:
+                self.errors.append(f"{rec.get('dialog_id')}: {rec['error']}")
+        s = rec.get("stats") or {}
+        for kind, counts in (s.get("by_kind") or {}).items():
+            mine = self.stats["by_kind"].setdefault(kind, dict.fromkeys(counts, 0))
+            for key, n in counts.items():
+                mine[key] = mine.get(key, 0) + int(n)
+        for section in ("by_error", "skipped"):
+            for key, n in (s.get(section) or {}).items():
+                self.stats[section][key] = self.stats[section].get(key, 0) + int(n)
+
+    def to_record(self) -> dict[str, Any]:
+        by_kind = self.stats["by_kind"]
+        cand = sum(k["candidates"] for k in by_kind.values())
+        acc = sum(k["accidentally_correct"] for k in by_kind.values())
+        return {
+            "dialogs": self.dialogs,
+            "resumed_from_journal": self.resumed,
+            "failed_dialogs": self.failed_dialogs,
+            "pairs": self.pairs,
+            "pairs_per_dialog": round(self.pairs / self.dialogs, 3) if self.dialogs else None,
+            "candidates": cand,
+            "accidentally_correct": acc,
+            "accidentally_correct_rate": round(acc / cand, 4) if cand else None,
+            "by_kind": by_kind,
+            "by_error": dict(sorted(self.stats["by_error"].items())),
+            "skipped": self.stats["skipped"],
+            "errors": self.errors,
+        }
+
+
+def read_dialogs(path: str | Path) -> Any:
+    """(line, Dialog) from a dialogs file (dialog/1 records are migrated); a broken record names its line."""
+    from pydantic import ValidationError
+
+    for lineno, rec in enumerate(read_artifact(path, "dialog"), 1):
+        try:
+            yield lineno, Dialog.from_record(rec)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(p) for p in err["loc"])
+            raise InputError(f"invalid dialog: {loc}: {err['msg']}", where=f"{path}:{lineno}") from exc
+
+
+def journal_path(out: str | Path) -> JournalWriter:
+    return JournalWriter(out, "preference_batch", id_field="dialog_id")
+
+
+async def make_preferences(
+    dialogs: str | Path,
+    out: str | Path,
+    ctx: PrefsContext,
+    *,
+    concurrency: int = 8,
+    on_dialog: Callable[[DialogPairs | None], None] | None = None,
+) -> PrefsSummary:
+    """Pairs of every dialog in `dialogs` into `out`, resumably (rerun the same call after a kill)."""
+    journal = journal_path(out)
+    done = journal.done_ids()
+    if done:
+        log.info("resuming: %d dialogs are already in the journal", len(done))
+    seen: set[str] = set()
+    resumed = 0
+    sem = asyncio.Semaphore(max(1, concurrency))
+    tasks: set[asyncio.Task[None]] = set()
+    failure: list[BaseException] = []
+
+    async def one(dialog: Dialog) -> None:
+        try:
+            result = await pairs_for_dialog(dialog, ctx)
+            journal.write(result.to_record())
+            if on_dialog is not None:
+                on_dialog(result)
+        except BaseException as exc:  # noqa: BLE001 - surfaced below, after the tasks in flight are stopped
+            failure.append(exc)
+        finally:
+            sem.release()
+
+    journal.open()
+    try:
+        for _, dialog in read_dialogs(dialogs):
+            if dialog.id in seen:
+                continue  # the same dialog twice would give the same pairs twice
+            seen.add(dialog.id)
+            if dialog.id in done:
+                resumed += 1
+                if on_dialog is not None:
+                    on_dialog(None)
+                continue
+            await sem.acquire()
+            if failure:
+                sem.release()
+                break
+            task = asyncio.create_task(one(dialog))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        if tasks:
+            await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    finally:
+        journal.close()
+    if failure:
+        raise failure[0]
+    summary = promote(journal, seen)
+    summary.resumed = resumed
+    return summary
+
+
+def promote(journal: JournalWriter, keep: set[str]) -> PrefsSummary:
+    """Journal → `preferences.jsonl`, sorted by dialog id, streamed (one journal line in memory at a time)."""
+    summary = PrefsSummary()
+    index: list[tuple[str, int]] = []
+    if journal.partial.exists():
+        with open(journal.partial, "rb") as fh:
+            while True:
+                pos = fh.tell()
+                line = fh.readline()
+                if not line:
+                    break
+                if not line.strip():
+                    continue
+                did = str(orjson.loads(line).get("dialog_id"))
+                if did in keep:
+                    index.append((did, pos))
+    index.sort()
+    written: set[str] = set()
+    with ArtifactWriter(journal.path, "preference") as w:
+        if index:
+            with open(journal.partial, "rb") as fh:
+                for did, pos in index:
+                    if did in written:
+                        continue
+                    written.add(did)
+                    fh.seek(pos)
+                    rec = orjson.loads(fh.readline())
+                    summary.add(rec)
+                    for pair in rec.get("pairs") or []:
+                        w.write(pair)
+    journal.partial.unlink(missing_ok=True)
+    return summary
