@@ -13,10 +13,9 @@ real BFCL classes. The default data model is the deterministic *scripted plan fo
 a stand-in for a teacher, because the offline SmolLM2-135M accepts 0 of 20 dialogs (README, Dialogs). Give
 --data-model a real model for real data.
 
-Training files. `toolsynth export` and `make-preferences` are being built on other branches; until they land this
-script writes the two shared formats itself from dialogs.jsonl (a small bridge): `trl-sft` (every dialog) and
-`mdpo` (per dialog one rule-made negative: its first call gets a wrong argument value, or a wrong function when it
-has no string argument; the rejected trajectory is the shared context plus that action).
+Training files. The recipe's `make-preferences` stage makes the pairs (rule, hint-free model and regeneration
+negatives, each proven wrong by synthesis's checks); `toolsynth export -f trl-sft,mdpo --validation 0` writes the
+two training files.
 
 Decontamination. A training dialog whose user turns share a word 8-gram (whole turn when shorter) with any user
 turn of the 800 BFCL v4 multi-turn questions of the four categories is left out; the counts are printed.
@@ -81,99 +80,81 @@ def make_data(out: Path, plans: int, seed: int, data_model: str | None) -> Path:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(f"data stage failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    summary = [line for line in proc.stderr.splitlines() if line.startswith("synthesize:")]
-    print(f"data: {summary[-1] if summary else 'done'} ({model})")
-    return out / "data" / "dialogs.jsonl"
-
-
-# ---- the bridge to the shared training formats ----------------------------------------------------------------
-
-
-def _trl_message(m: Any, train: bool | None) -> dict[str, Any]:
-    rec: dict[str, Any] = {"role": m.role, "content": m.content}
-    if m.tool_calls:
-        rec["tool_calls"] = [
-            {"type": "function", "function": {"name": c.name, "arguments": dict(c.arguments)}}
-            for c in m.tool_calls
+    for stage in ("synthesize:", "make-preferences:"):
+        lines = [
+            line for line in proc.stderr.splitlines() + proc.stdout.splitlines() if line.startswith(stage)
         ]
-    if m.role == "tool":
-        rec["name"] = m.name or ""
-    if train is not None:
-        rec["train"] = train and m.role == "assistant"
-    return rec
+        print(f"data: {lines[-1] if lines else stage + ' done'} ({model})")
+    return out / "data"
 
 
-def _negative(dialog: Any) -> tuple[list[Any], str] | None:
-    """The dialog's first call made wrong, and the error class: a string argument changed, else another tool."""
-    for i, m in enumerate(dialog.messages):
-        if m.role != "assistant" or not m.tool_calls:
-            continue
-        bad = copy.deepcopy(m)
-        call = bad.tool_calls[0]
-        strings = [k for k, v in call.arguments.items() if isinstance(v, str)]
-        if strings:
-            call.arguments[strings[0]] = call.arguments[strings[0]] + "_old"
-            return [*dialog.messages[:i], bad], "wrong_argument"
-        others = [t["function"]["name"] for t in dialog.tools if t["function"]["name"] != call.name]
-        if others:
-            call.name = sorted(others)[0]
-            return [*dialog.messages[:i], bad], "wrong_function"
-    return None
+# ---- export + decontamination ----------------------------------------------------------------------------------
 
 
-def bridge(dialogs_path: Path, out: Path, decontam: Any) -> dict[str, Any]:
-    from toolsynth.artifacts import read_artifact
-    from toolsynth.synth.record import Dialog
-
-    sft, pairs, dropped = [], [], []
-    for rec in read_artifact(dialogs_path, "dialog"):
-        d = Dialog.from_record(rec)
-        hit = decontam.overlap([m.content or "" for m in d.messages if m.role == "user"])
-        if hit is not None:
-            dropped.append({"dialog": d.id, "ngram": " ".join(hit)})
-            continue
-        sft.append({"messages": [_trl_message(m, None) for m in d.messages], "tools": d.tools})
-        neg = _negative(d)
-        if neg is not None:
-            rejected, error = neg
-            pairs.append(
-                {
-                    "id": f"{d.id}-rule",
-                    "pair_id": f"{d.id}-rule",
-                    "dialog_id": d.id,
-                    "tools": d.tools,
-                    "chosen": [_trl_message(m, True) for m in d.messages],
-                    "rejected": [_trl_message(m, True) for m in rejected],
-                    "kind": "rule",
-                    "error": error,
-                    "turn": 0,
-                }
-            )
-    for name, rows in (("trl-sft", sft), ("mdpo", pairs)):
-        (out / name).mkdir(parents=True, exist_ok=True)
-        (out / name / "train.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+def export(data: Path, out: Path, decontam: Any) -> dict[str, Any]:
+    """`toolsynth export` (trl-sft, mdpo; everything in train), then our n-gram filter against the evaluation."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "toolsynth", "export", str(data / "dialogs.jsonl"), "-p",
+         str(data / "preferences.jsonl"), "-o", str(out / "export"), "-f", "trl-sft,mdpo", "--validation", "0",
+         "--json"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        sys.exit(f"export failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    counts, dropped = {}, []
+    for name, sides in (("trl-sft", ("messages",)), ("mdpo", ("chosen", "rejected"))):
+        kept = []
+        for line in (out / "export" / name / "train.jsonl").read_bytes().splitlines():
+            rec = orjson.loads(line)
+            users = [m.get("content") or "" for side in sides for m in rec[side] if m.get("role") == "user"]
+            hit = decontam.overlap(users)
+            if hit is None:
+                kept.append(line)
+            else:
+                dropped.append({"file": name, "ngram": " ".join(hit)})
+        (out / "train-files" / name).mkdir(parents=True, exist_ok=True)
+        (out / "train-files" / name / "train.jsonl").write_bytes(b"".join(k + b"\n" for k in kept))
+        counts[name] = len(kept)
     print(
-        f"export (bridge): {len(sft)} SFT dialogs, {len(pairs)} mDPO pairs; decontamination left out {len(dropped)}"
+        f"export: {counts['trl-sft']} SFT dialogs, {counts['mdpo']} mDPO pairs; decontamination left out {len(dropped)}"
     )
-    return {"sft": len(sft), "pairs": len(pairs), "decontaminated": dropped}
+    return {"sft": counts["trl-sft"], "pairs": counts["mdpo"], "decontaminated": dropped}
 
 
 # ---- train + evaluate -----------------------------------------------------------------------------------------
 
 
+def _train_or_reuse(mode: str, data: Path, out: Path, cfg: Any) -> dict[str, Any]:
+    """Train, unless OUT already holds a model trained from these exact data and settings (a rerun after an
+    interrupted evaluation does not pay for training again)."""
+    from toolsynth.artifacts import file_sha256
+    from toolsynth.train.run import train
+
+    done = out / "train.json"
+    if done.exists():
+        prev = orjson.loads(done.read_bytes())
+        if prev["data"]["sha256"] == file_sha256(data) and prev["config"] == cfg.model_dump(mode="json"):
+            print(f"train {mode}: reusing {prev['model']}")
+            return prev
+    return train(mode, data, out, cfg)  # type: ignore[arg-type]
+
+
 def train_models(out: Path, args: argparse.Namespace) -> dict[str, Any]:
     from toolsynth.train.config import TrainConfig
     from toolsynth.train.model import resolve_model_dir
-    from toolsynth.train.run import train
 
     base = resolve_model_dir(args.base)
     common = {"learning_rate": args.lr, "seed": args.seed, "max_length": args.max_length}
     sft_cfg = TrainConfig(model=str(base), max_steps=args.sft_steps, epochs=args.sft_epochs, **common)
-    sft = train("sft", out / "trl-sft" / "train.jsonl", out / "models" / "sft", sft_cfg)
+    sft = _train_or_reuse(
+        "sft", out / "train-files" / "trl-sft" / "train.jsonl", out / "models" / "sft", sft_cfg
+    )
     print(f"train sft: {sft['examples']} dialogs, {sft['steps']} steps, loss {sft['first_loss']:.3f} → "
           f"{sft['last_loss']:.3f}, {sft['seconds']} s")  # fmt: skip
     mdpo_cfg = TrainConfig(model=sft["model"], max_steps=args.mdpo_steps, epochs=args.mdpo_epochs, **common)
-    mdpo = train("mdpo", out / "mdpo" / "train.jsonl", out / "models" / "mdpo", mdpo_cfg)
+    mdpo = _train_or_reuse(
+        "mdpo", out / "train-files" / "mdpo" / "train.jsonl", out / "models" / "mdpo", mdpo_cfg
+    )
     print(f"train mdpo: {mdpo['examples']} pairs, {mdpo['steps']} steps, loss {mdpo['first_loss']:.3f} → "
           f"{mdpo['last_loss']:.3f}, {mdpo['seconds']} s")  # fmt: skip
     return {"base": str(base), "sft": sft, "sft+mdpo": mdpo}
@@ -226,6 +207,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=Path, default=REPO / "out" / "downstream")
     p.add_argument("--plans", type=int, default=24, help="MAGNET plans to synthesize")
+    p.add_argument("--data-seed", type=int, default=3, help="the recipe's seed")
     p.add_argument(
         "--data-model", default=None, help="a real model for the data (default: scripted plan follower)"
     )
@@ -258,9 +240,9 @@ def main() -> None:
             decontam.add_eval_texts(user_texts(entry))
     picked = {c: pick(e, args.per_category) for c, e in every.items()}
 
-    dialogs = make_data(args.out, args.plans, args.seed, args.data_model)
-    export = bridge(dialogs, args.out, decontam)
-    if not export["sft"] or not export["pairs"]:
+    data = make_data(args.out, args.plans, args.data_seed, args.data_model)
+    exported = export(data, args.out, decontam)
+    if not exported["sft"] or not exported["pairs"]:
         sys.exit("no training data left after decontamination")
     trained = train_models(args.out, args)
     models = {
@@ -275,7 +257,7 @@ def main() -> None:
     print(
         f"\ntotal {total / 60:.1f} min on {os.cpu_count()} CPU cores (shared machine); results in {args.out}"
     )
-    report = {"args": {k: str(v) for k, v in vars(args).items()}, "export": export, "train": trained,
+    report = {"args": {k: str(v) for k, v in vars(args).items()}, "export": exported, "train": trained,
               "entries": {c: [e["id"] for e, _ in v] for c, v in picked.items()}, "results": rows,
               "seconds": round(total, 1)}  # fmt: skip
     (args.out / "downstream.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))

@@ -17,6 +17,7 @@ class LocalGenerator:
         import transformers
 
         transformers.utils.logging.set_verbosity_error()
+        transformers.utils.logging.disable_progress_bar()
         torch.set_num_threads(threads or min(4, os.cpu_count() or 1))
         self.torch = torch
         self.tok = transformers.AutoTokenizer.from_pretrained(model_dir)
