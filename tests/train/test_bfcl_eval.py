@@ -101,3 +101,35 @@ def test_wilson_interval_and_decontamination():
     )
     assert d.overlap(["LS"]) == ("ls",)  # a short turn is compared whole
     assert d.overlap(["list the files in my home folder"]) is None
+
+
+def test_prefix_cache_gives_the_same_greedy_answer(tmp_path):
+    """The cached system segment changes nothing: the same tokens as one greedy pass over the whole prompt."""
+    import torch
+    from pairs import TOOLS
+    from tiny_model import tiny_model_dir
+
+    from toolsynth.train.data import Turn
+    from toolsynth.train.generate import LocalGenerator
+    from toolsynth.train.render import prompt_text
+
+    gen = LocalGenerator(tiny_model_dir(tmp_path / "m"), max_new_tokens=12, int8=False, threads=1)
+    gen.stop = set()  # a random model rarely stops: compare all 12 tokens
+    prompts = [
+        prompt_text([Turn("user", "Go into the document folder.")], TOOLS),
+        prompt_text(
+            [Turn("user", "Go into the document folder."), Turn("assistant", "Sure."), Turn("user", "ls")],
+            TOOLS,
+        ),
+    ]
+    for prompt in prompts:
+        head, sep, rest = prompt.partition("<|im_end|>\n")
+        ids = torch.cat([gen._ids(head + sep), gen._ids(rest)], dim=1)
+        want = []
+        with torch.inference_mode():
+            for _ in range(12):
+                nxt = int(torch.argmax(gen.model(input_ids=ids).logits[0, -1]))
+                want.append(nxt)
+                ids = torch.cat([ids, torch.tensor([[nxt]])], dim=1)
+        assert gen(prompt) == gen.tok.decode(want, skip_special_tokens=True)
+    assert len(gen._prefixes) == 1  # both prompts share the system segment
