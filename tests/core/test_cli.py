@@ -43,10 +43,13 @@ def test_every_stage_has_help():
 
 
 def test_user_error_is_one_line_without_traceback():
+    # every stage is built now (make-preferences and export merged): a missing input file is the user error
     proc = subprocess.run(
-        [sys.executable, "-m", "toolsynth", "make-preferences"], capture_output=True, text=True
+        [sys.executable, "-m", "toolsynth", "make-preferences", "/nonexistent.jsonl", "-o", "/tmp/x.jsonl"],
+        capture_output=True,
+        text=True,
     )
-    assert proc.returncode == 3
+    assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
-    assert proc.stderr.startswith("error: `toolsynth make-preferences` is not implemented")
+    assert proc.stderr == "error: /nonexistent.jsonl: file not found\n"
     assert "Traceback" not in proc.stderr
