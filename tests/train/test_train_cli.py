@@ -72,3 +72,16 @@ def test_broken_input_is_one_line_and_writes_nothing(tmp_path):
         and proc.stderr == "error: nowhere: not a model directory (no config.json in it)\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_train_help_imports_no_training_library():
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from toolsynth.cli import app\n"
+        "for cmd in (['train', '--help'], ['train', 'sft', '--help'], ['train', 'mdpo', '--help']):\n"
+        "    assert CliRunner().invoke(app, cmd).exit_code == 0\n"
+        "print([m for m in ('torch', 'transformers', 'trl', 'peft', 'datasets') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
