@@ -21,6 +21,7 @@ from toolsynth.commands import (
     run,
     sample_plans,
     synthesize,
+    train,
     verify,
 )
 from toolsynth.commands.common import STATE
@@ -68,6 +69,7 @@ app.command("make-preferences")(make_preferences.command)
 app.command("export")(export.command)
 app.command("report")(report.command)
 app.command("run")(run.command)
+app.add_typer(train.app, name="train")
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from toolsynth.llm.config import LLMConfig
 from toolsynth.plans.config import PlansConfig
 from toolsynth.prefs.config import PrefsConfig
 from toolsynth.synth.config import SynthConfig
+from toolsynth.train.config import TrainConfig
 
 
 class Recipe(BaseModel):
@@ -37,6 +38,7 @@ class Recipe(BaseModel):
     synth: SynthConfig = Field(default_factory=SynthConfig)
     prefs: PrefsConfig = Field(default_factory=PrefsConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
 
     # Where the recipe file lives: relative paths in it are resolved against this.
     base_dir: Path = Field(default=Path("."), exclude=True)
