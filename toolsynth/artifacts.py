@@ -476,7 +476,7 @@ def promote_sorted(
                 key = str(rec.get(key_field))
                 if keep is not None and key not in keep:
                     continue
-                sorter.add(key, dumps(stamp(rec, kind)))
+                sorter.add(key, dumps(rec))
         pairs = sorted_unique(sorter) if unique else iter(sorter)
         with ArtifactWriter(dst, kind) as w:
             for _, line in pairs:

@@ -17,6 +17,7 @@ from toolsynth.commands import (
     catalog,
     export,
     make_preferences,
+    merge,
     run,
     sample_plans,
     synthesize,
@@ -65,6 +66,7 @@ app.command("synthesize")(synthesize.command)
 app.command("verify")(verify.command)
 app.command("make-preferences")(make_preferences.command)
 app.command("export")(export.command)
+app.command("merge")(merge.command)
 app.command("run")(run.command)
 
 
