@@ -18,6 +18,7 @@ from toolsynth.commands import (
     export,
     make_preferences,
     report,
+    merge,
     run,
     sample_plans,
     synthesize,
@@ -68,6 +69,7 @@ app.command("verify")(verify.command)
 app.command("make-preferences")(make_preferences.command)
 app.command("export")(export.command)
 app.command("report")(report.command)
+app.command("merge")(merge.command)
 app.command("run")(run.command)
 app.add_typer(train.app, name="train")
 

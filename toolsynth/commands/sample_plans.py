@@ -45,6 +45,11 @@ def command(
     stats: bool = typer.Option(
         False, "--stats", help="Print the category mix against the targets, shape and coverage."
     ),
+    shard: str | None = typer.Option(
+        None,
+        "--shard",
+        help="I/N: write only slot range I of N (0-based; `toolsynth merge` concatenates the shards).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Sample dialog plans from a tool graph: tool subsets by coverage-aware weighted walks, then ToolFlow plans
@@ -81,6 +86,9 @@ def command(
         updates["cache"] = False
     llm = llm.model_copy(update=updates)
 
+    from toolsynth.shard import parse_shard
+
+    part = parse_shard(shard)
     graph = load_graph(graph_dir)
     if not graph.tools:
         raise InputError("the graph has no tools", where=str(graph_dir))
@@ -104,7 +112,9 @@ def command(
             "seed": run_seed,
             "model": llm.model if chosen == "toolflow" else None,
             "cache": llm.cache,
+            "shard": part.to_record() if part else None,
         },
+        shard=part,
     )
     if as_json:
         emit_json(result)

@@ -12,51 +12,6 @@ from toolsynth.commands.common import emit_json
 from toolsynth.console import log, stderr
 
 
-def _load_plans(path: Path, limit: int | None, backend: Any = None) -> list[Any]:
-    """The plans to run; `backend` is the user's override (`--backend` / `synth.backend`), if any."""
-    from pydantic import ValidationError
-
-    from toolsynth.artifacts import read_artifact
-    from toolsynth.errors import InputError
-    from toolsynth.plans.record import Plan
-    from toolsynth.synth.backends.base import normalize_spec
-    from toolsynth.synth.backends.trust import combine
-
-    override = normalize_spec(backend)
-
-    plans: list[Plan] = []
-    seen: set[str] = set()
-    for lineno, rec in enumerate(read_artifact(path, "plan"), 1):
-        try:
-            plan = Plan.from_record(rec)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"])
-            raise InputError(f"invalid plan: {loc}: {err['msg']}", where=f"{path}:{lineno}") from exc
-        if not plan.id:
-            plan = plan.with_id()
-        for t in plan.turns:
-            unknown = [n for n in t.offered_tools if n not in plan.tool_defs]
-            if unknown:
-                raise InputError(
-                    f"plan {plan.id} turn {t.index} offers tools with no definition: {unknown}",
-                    where=f"{path}:{lineno}",
-                )
-        # Data never chooses code: a plan naming a `python:` module (or any kind off the allow-list) stops the
-        # run here, before anything is imported, unless the user gave the backend.
-        try:
-            combine(normalize_spec(plan.backend), override)
-        except InputError as exc:
-            raise InputError(f"plan {plan.id}: backend: {exc.message}", where=f"{path}:{lineno}") from exc
-        if plan.id in seen:
-            continue  # the same plan twice would be the same dialog twice
-        seen.add(plan.id)
-        plans.append(plan)
-        if limit is not None and len(plans) >= limit:
-            break
-    return plans
-
-
 def settings_fingerprint(llm: Any, synth: Any) -> str:
     """What the content of a dialog depends on (not concurrency, cache or transport)."""
     import hashlib
@@ -102,6 +57,11 @@ def command(
         help="Throw away an unfinished journal of an earlier run (and a finished output) and start over; without "
         "it, a journal made with other settings, prompts, model or plans is refused.",
     ),
+    shard: str | None = typer.Option(
+        None,
+        "--shard",
+        help="I/N: only the plans of shard I of N (0-based, by plan id); `toolsynth merge` joins the outputs.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Turn dialog plans into verified multi-turn function-calling dialogs (user, assistant and tool agents).
@@ -139,9 +99,13 @@ def command(
     if backend:
         synth = synth.model_copy(update={"backend": backend})
 
-    loaded = _load_plans(plans, limit, synth.backend)
-    if not loaded:
-        log.warning("no plans in %s", plans)
+    from toolsynth.shard import parse_shard
+    from toolsynth.synth.plan_source import PlanSource
+
+    part = parse_shard(shard)
+    loaded = PlanSource(plans, limit=limit, shard=part, backend=synth.backend)
+    if not loaded.scan():
+        log.warning("no plans in %s%s", plans, f" for shard {part}" if part else "")
 
     from toolsynth.llm.gateway import Gateway
 
@@ -195,6 +159,7 @@ def command(
         "dialogs_in_flight": n_dialogs,
         "cache": llm.cache,
         "limit": limit,
+        "shard": part.to_record() if part else None,
         "recipe": str(recipe) if recipe else None,
         "synth": synth.model_dump(mode="json"),
     }

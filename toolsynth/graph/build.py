@@ -44,6 +44,7 @@ def make_embedder(config: GraphConfig, cache_dir: str | Path | None = None) -> A
         cache_dir=Path(cdir) if cdir else None,
         batch_size=emb.batch_size,
         device=emb.device,
+        backend=emb.backend,
     )
 
 

@@ -17,6 +17,13 @@ class EmbeddingConfig(BaseModel):
     )
     batch_size: int = Field(default=64, ge=1, le=4096)
     device: str = Field(default="cpu", description="torch device for the embedding model")
+    backend: Literal["torch", "onnx", "onnx-int8", "auto"] = Field(
+        default="torch",
+        description="`torch`: sentence-transformers in PyTorch; `onnx`: the model exported locally to ONNX and "
+        "run by onnxruntime (the same vectors, faster on CPU; needs the `fast` extra); `onnx-int8`: that export "
+        "with int8 weights (vectors differ slightly, cached apart); `auto`: onnx where it can run (CPU, a plain "
+        "transformer + pooling model, onnxruntime installed), else torch",
+    )
     cache_dir: str | None = Field(
         default=".toolsynth-cache/embeddings",
         description="on-disk embedding cache keyed by model + text hash; null disables it",

@@ -115,6 +115,7 @@ class EmbedStats:
     encode_s: float = 0.0
     cache_io_s: float = 0.0
     model_loaded: bool = False
+    backend: str = "torch"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +123,7 @@ class EmbedStats:
             "cached": self.cached,
             "embedded": self.embedded,
             "model_loaded": self.model_loaded,
+            "backend": self.backend,
             "model_load_s": round(self.model_load_s, 3),
             "encode_s": round(self.encode_s, 3),
             "cache_io_s": round(self.cache_io_s, 3),
@@ -219,12 +221,43 @@ class Embedder:
     cache_dir: Path | None = None
     batch_size: int = 64
     device: str = "cpu"
+    backend: str = "torch"
     stats: EmbedStats = field(default_factory=EmbedStats)
 
     def __post_init__(self) -> None:
         self._load_target, self.identity = resolve_model(self.model)
+        self.backend = self._choose_backend()
+        if self.backend == "onnx-int8":
+            # int8 vectors differ from fp32 ones in the 2nd-3rd decimal: never mix the two in one cache (the
+            # fp32 ONNX export gives PyTorch's vectors, so it shares their entries).
+            self.identity = f"{self.identity}#onnx-int8"
         self._model: Any = None
         self._cache = EmbeddingCache(Path(self.cache_dir), self.identity) if self.cache_dir else None
+        self.stats.backend = self.backend
+
+    def _choose_backend(self) -> str:
+        if self.backend not in ("auto", "torch", "onnx", "onnx-int8"):
+            raise RecipeError(f"unknown embedding backend {self.backend!r}", where="graph.embedding.backend")
+        if self.backend == "torch":
+            return "torch"
+        from toolsynth.graph import onnx_encoder
+
+        why = None
+        if not onnx_encoder.available():
+            why = "onnxruntime is not installed (pip install 'toolsynth[fast]')"
+        elif self.device != "cpu":
+            why = f"device is {self.device}"
+        else:
+            why = onnx_encoder.supported(self._load_target)
+        if why is None:
+            return "onnx" if self.backend == "auto" else self.backend
+        if self.backend != "auto":
+            raise RecipeError(
+                f"the {self.backend} backend cannot run {self.model!r}: {why}",
+                where="graph.embedding.backend",
+            )
+        log.debug("embedding with PyTorch: %s", why)
+        return "torch"
 
     @property
     def dimension(self) -> int | None:
@@ -256,6 +289,29 @@ class Embedder:
         self.stats.model_loaded = True
         return self._model
 
+    def _load_onnx(self) -> Any:
+        if self._model is None:
+            from toolsynth.graph.onnx_encoder import OnnxEncoder
+            from toolsynth.llm.local import cache_home
+
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            t0 = time.perf_counter()
+            self._model = OnnxEncoder(self._load_target, cache_home(), quantized=self.backend == "onnx-int8")
+            self.stats.model_load_s += time.perf_counter() - t0
+            self.stats.model_loaded = True
+        return self._model
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if self.backend != "torch":
+            return self._load_onnx().encode(texts, batch_size=self.batch_size)
+        return self._load().encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One row per input text (duplicates embedded once)."""
         if not texts:
@@ -277,15 +333,12 @@ class Embedder:
         self.stats.cache_io_s += time.perf_counter() - t0
         self.stats.cached += len(unique) - len(missing)
         if missing:
-            model = self._load()
+            if self.backend != "torch":
+                self._load_onnx()
+            else:
+                self._load()
             t1 = time.perf_counter()
-            vecs = model.encode(
-                [unique[i] for i in missing],
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            ).astype(np.float32, copy=False)
+            vecs = self._encode([unique[i] for i in missing]).astype(np.float32, copy=False)
             self.stats.encode_s += time.perf_counter() - t1
             self.stats.embedded += len(missing)
             if out is None:

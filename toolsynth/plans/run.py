@@ -14,6 +14,7 @@ from toolsynth.llm.config import LLMConfig
 from toolsynth.plans.config import PlansConfig
 from toolsynth.plans.sample import Outcome, PlanSampler, ToolflowJob
 from toolsynth.plans.stats import PlanStats
+from toolsynth.shard import Shard
 
 
 def rejects_path(output: Path) -> Path:
@@ -44,7 +45,7 @@ def make_gateway(llm: LLMConfig, cache_base: Path) -> Any:
 
 
 def toolflow_outcomes(
-    sampler: PlanSampler, gateway: Any, concurrency: int, on_done: Any = None
+    sampler: PlanSampler, gateway: Any, concurrency: int, on_done: Any = None, mine: Any = None
 ) -> list[Outcome]:
     cfg = sampler.config
     overrides: dict[str, Any] = {}
@@ -52,6 +53,8 @@ def toolflow_outcomes(
         overrides["temperature"] = cfg.toolflow.temperature
 
     async def ask(job: ToolflowJob) -> tuple[bool, dict[str, Any] | None, str | None, str | None]:
+        if mine is not None and not mine(job.index):
+            return False, None, "another shard's slot", None  # walked (coverage), never asked, not written
         res = await gateway.structured(
             cfg.planner_role, job.messages, job.schema, name="dialog_plan", **overrides
         )
@@ -91,30 +94,53 @@ def run_sample_plans(
     gateway: Any = None,
     inputs: list[Path] | None = None,
     options: dict[str, Any] | None = None,
+    shard: Shard | None = None,
 ) -> dict[str, Any]:
-    """Sample `cfg.n` plans and write them; returns the summary (also stored in the manifest)."""
+    """Sample `cfg.n` plans and write them; returns the summary (also stored in the manifest).
+
+    With `shard`, every walk is still drawn in slot order (a slot's walk depends on the coverage of all the slots
+    before it) but only the shard's contiguous slot range is built, asked for and written, so the shards' files
+    concatenated in shard order are the unsharded file."""
     sampler = PlanSampler(graph, cfg, strategy=strategy, seed=seed)
     stats = make_stats(sampler)
     llm = llm or LLMConfig()
     usage: dict[str, Any] = {}
-    with progress(f"sample-plans ({strategy})", total=sampler.n) as bar:
+    slots = shard.slots(sampler.n) if shard is not None else range(sampler.n)
+
+    def mine(index: int) -> bool:
+        return index in slots
+
+    with progress(f"sample-plans ({strategy})", total=len(slots)) as bar:
         if strategy == "magnet":
-            write_outcomes(sampler.magnet_plans(), output, stats, on_write=lambda _o: bar.advance(1))
+            outcomes = (o for o in sampler.magnet_plans() if mine(o.index))
+            write_outcomes(outcomes, output, stats, on_write=lambda _o: bar.advance(1))
         else:
             gw = gateway if gateway is not None else make_gateway(llm, cache_base or Path.cwd())
-            outcomes = toolflow_outcomes(sampler, gw, llm.concurrency, on_done=lambda _o: bar.advance(1))
-            write_outcomes(outcomes, output, stats)
+            done = [
+                o
+                for o in toolflow_outcomes(
+                    sampler, gw, llm.concurrency, on_done=lambda o: bar.advance(int(mine(o.index))), mine=mine
+                )
+                if mine(o.index)
+            ]
+            write_outcomes(done, output, stats)
             usage = gw.usage_summary()
     summary = stats.summary()
     summary["value_sources"] = dict(sampler.value_sources)
     summary["walks"] = dict(sampler.walk_stats)
     if summary["rejects"]:
-        log.warning("%d of %d plans rejected (see %s)", summary["rejects"], sampler.n, rejects_path(output))
+        log.warning("%d of %d plans rejected (see %s)", summary["rejects"], len(slots), rejects_path(output))
     write_manifest(
         output,
         kind="plan",
         counts={"plans": summary["plans"], "rejects": summary["rejects"]},
-        options=options or {"strategy": strategy, "seed": seed, "n": sampler.n},
+        options=options
+        or {
+            "strategy": strategy,
+            "seed": seed,
+            "n": sampler.n,
+            "shard": shard.to_record() if shard else None,
+        },
         inputs=inputs or [],
         extra={"config": cfg.model_dump(mode="json"), "usage": usage, "stats": summary},
     )

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolsynth.artifacts import JournalWriter, partial_path, read_artifact, write_artifact
+from toolsynth.artifacts import JournalWriter, partial_path, promote_sorted, read_artifact, write_artifact
 from toolsynth.catalog.model import Tool
 from toolsynth.console import log
 from toolsynth.errors import LLMError, ToolsynthError
+from toolsynth.idset import IdSet
 from toolsynth.messages import Message, ToolCall
 from toolsynth.plans.record import Plan, PlanTurn
 from toolsynth.synth.agents import AssistantAgent, UsageTally, UserAgent, render_hint, tool_choice_for
@@ -636,19 +637,47 @@ class RunSummary:
         }
 
 
-def _promote(journal: JournalWriter, keep: set[str]) -> int:
+def _promote(journal: JournalWriter, keep: IdSet) -> int:
     """Journal → final artifact: only this run's plans, each once, sorted by id (deterministic whatever order the
-    concurrent dialogs finished in)."""
+    concurrent dialogs finished in). Sorted on disk, so memory does not grow with the number of dialogs."""
     journal.close()
-    records: dict[str, dict[str, Any]] = {}
-    if journal.partial.exists():
-        for rec in read_artifact(journal.partial, journal.kind):
-            rid = str(rec.get("id"))
-            if rid in keep and rid not in records:
-                records[rid] = rec
-    n = write_artifact(journal.path, journal.kind, (records[k] for k in sorted(records)))
+    n = promote_sorted(journal.partial, journal.path, journal.kind, key_field="id", keep=keep)
     journal.discard()
     return n
+
+
+def _done_ids(*journals: JournalWriter) -> IdSet:
+    done = IdSet()
+    for j in journals:
+        for rid in j.iter_done_ids():
+            done.add(rid)
+    return done
+
+
+class _PlanFeed:
+    """Hands the workers one plan at a time from a lazy iterable, remembering every dialog id of the run (`keep`,
+    8 bytes each) and skipping plans already done or seen earlier in this run."""
+
+    def __init__(self, plans: Iterable[Plan], done: IdSet, summary: RunSummary, progress: Any) -> None:
+        self._it = iter(plans)
+        self.done = done
+        self.keep = IdSet()
+        self.summary = summary
+        self.progress = progress
+
+    def next(self) -> Plan | None:
+        for plan in self._it:
+            did = dialog_id(plan)
+            if not self.keep.add(did):
+                continue  # the same plan twice is the same dialog
+            self.summary.plans += 1
+            if did in self.done:
+                self.summary.skipped += 1
+                if self.progress is not None:
+                    self.progress.advance(1)
+                continue
+            return plan
+        return None
 
 
 async def run_plans(
@@ -668,10 +697,10 @@ async def run_plans(
     `reuse_finished`: dialogs already in a finished `out` (made with the same settings, the caller's judgement)
     count as done too, so a rerun or a grown plans file only makes what is missing.
     `fingerprint`: what the dialogs depend on (`synth.fingerprint`); a journal left with another one is refused
-    (`ResumeMismatchError`) unless `restart`, which drops it and starts over."""
-    plans = list(plans)
-    summary = RunSummary(plans=len(plans))
-    ids = {dialog_id(p): p for p in plans}
+    (`ResumeMismatchError`) unless `restart`, which drops it and starts over.
+
+    `plans` is read lazily (a `PlanSource` streams it from disk): memory stays flat in the number of plans."""
+    summary = RunSummary()
     accepted_j = JournalWriter(out, "dialog", fingerprint=fingerprint, restart=restart)
     rejected_j = JournalWriter(rejects_path(out), "dialog_reject", fingerprint=fingerprint, restart=restart)
     # Both journals are checked before either is touched, so a refused resume changes nothing on disk.
@@ -681,25 +710,18 @@ async def run_plans(
         for j in (accepted_j, rejected_j):
             if j.path.exists() and not j.partial.exists():
                 write_artifact(j.partial, j.kind, read_artifact(j.path, j.kind))
-    done = accepted_j.done_ids() | rejected_j.done_ids()
-    todo = [p for p in plans if dialog_id(p) not in done]
-    summary.skipped = len(plans) - len(todo)
-    if summary.skipped:
-        log.info("resuming: %d of %d dialogs are already in the journal", summary.skipped, len(plans))
-        if progress is not None:
-            progress.advance(summary.skipped)
-    queue: asyncio.Queue[Plan] = asyncio.Queue()
-    for p in todo:
-        queue.put_nowait(p)
+    done = _done_ids(accepted_j, rejected_j)
+    if len(done):
+        log.info("resuming: %d dialogs are already in the journal", len(done))
+    feed = _PlanFeed(plans, done, summary, progress)
 
     def status() -> str:
         return f"accepted {summary.accepted} · rejected {summary.rejected} · ${summary.cost:.4f}"
 
     async def worker() -> None:
         while True:
-            try:
-                plan = queue.get_nowait()
-            except asyncio.QueueEmpty:
+            plan = feed.next()
+            if plan is None:
                 return
             builder = DialogBuilder(plan, ctx)
             try:
@@ -751,7 +773,7 @@ async def run_plans(
     accepted_j.open()
     rejected_j.open()
     try:
-        n = max(1, min(concurrency, len(todo) or 1))
+        n = max(1, concurrency)
         tasks = [asyncio.create_task(worker()) for _ in range(n)]
         try:
             await asyncio.gather(*tasks)
@@ -764,9 +786,8 @@ async def run_plans(
         accepted_j.close()
         rejected_j.close()
         write_errors(out, errors)
-    keep = set(ids)
-    written = _promote(accepted_j, keep)
-    rejects_written = _promote(rejected_j, keep)
+    written = _promote(accepted_j, feed.keep)
+    rejects_written = _promote(rejected_j, feed.keep)
     # Counts come from the final files, so a resumed run reports the dialogs of the earlier run(s) too.
     final = summarize_files(out)
     final.plans = summary.plans
