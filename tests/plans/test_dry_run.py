@@ -181,7 +181,9 @@ def test_prerequisites_found_by_the_dry_run_join_the_turn() -> None:
 @pytest.mark.slow  # ~10 s: a hub shows only over many plans
 def test_no_tool_takes_more_than_twice_its_fair_share() -> None:
     graph = lexical_graph(load_catalog(Path(__file__).resolve().parents[2] / "tool_catalogs" / "bfcl").tools)
-    plans = [o.plan for o in PlanSampler(graph, PlansConfig(n=100), strategy="magnet", seed=11).magnet_plans()]
+    plans = [
+        o.plan for o in PlanSampler(graph, PlansConfig(n=100), strategy="magnet", seed=11).magnet_plans()
+    ]
     used: dict[str, int] = {}
     for p in plans:
         assert p is not None
@@ -246,7 +248,9 @@ def test_same_seed_same_plans_with_the_dry_run() -> None:
     graph = lexical_graph([t for t in _tools() if bfcl_class(t) in ("TravelAPI", "GorillaFileSystem")])
 
     def run() -> list[Any]:
-        return [o.record or o.reject for o in PlanSampler(graph, PlansConfig(n=20), "magnet", 9).magnet_plans()]
+        return [
+            o.record or o.reject for o in PlanSampler(graph, PlansConfig(n=20), "magnet", 9).magnet_plans()
+        ]
 
     # The second run comes after the first one's calls: BFCL's long-context extensions (module-level dicts) must
     # not carry one plan's payments into the next.

@@ -160,10 +160,10 @@ class PlansConfig(BaseModel):
         "drawn again; a plan that still fails is rejected with the call and the error)",
     )
     dry_run_attempts: int = Field(
-        default=8, ge=1, le=64, description="draws per planned call before the dry run gives the plan up"
+        default=5, ge=1, le=64, description="draws per planned call before the dry run gives the plan up"
     )
     state_draws: int = Field(
-        default=6,
+        default=4,
         ge=1,
         le=16,
         description="BFCL initial states tried for one skeleton before another walk (a state may hold no booking "

@@ -127,10 +127,20 @@ def _ground_one(
                 fixed[arg] = got[0]
                 deps.append((arg, producer, got[1]))
             elif dry is None:
-                deps.append((arg, producer, fld))  # simulated: the tool agent makes the output, the path is the plan's
+                deps.append(
+                    (arg, producer, fld)
+                )  # simulated: the tool agent makes the output, the path is the plan's
         exclude = set(fixed) | ({a for a, _, _ in deps} if dry is None else set())
         drawn = values.arguments(
-            tool, exclude=exclude, given=call.given, no_deps=no_deps, attempt=attempt, keep=kept, invent=invent, force=force, avoid=avoid
+            tool,
+            exclude=exclude,
+            given=call.given,
+            no_deps=no_deps,
+            attempt=attempt,
+            keep=kept,
+            invent=invent,
+            force=force,
+            avoid=avoid,
         )
         args = {**fixed, **drawn.arguments}
         for arg, (cid, path) in drawn.deps.items():
@@ -146,7 +156,9 @@ def _ground_one(
             call.result = {"ok": True, "output": res.output, "error": None}
             if keep:
                 values.ran(call.id, res.output, call)
-            values.worked_with(tool.name, {k: v for k, v in args.items() if k not in fixed and k not in drawn.deps})
+            values.worked_with(
+                tool.name, {k: v for k, v in args.items() if k not in fixed and k not in drawn.deps}
+            )
             return
         last_error = res.error or "failed"
         blamed = blame(last_error, {p: args.get(p) for p in props if p not in exclude})
@@ -205,9 +217,13 @@ def blame(error: str, arguments: dict[str, Any]) -> set[str]:
     words = set(re.findall(r"[a-z]+", low))
     out: set[str] = set()
     for k, v in arguments.items():
-        if k.lower() in low or (content_tokens(k) & {w.rstrip("s") for w in words}):
-            out.add(k)
-        elif isinstance(v, str) and len(v) >= 2 and v.lower() in low:
+        if (
+            k.lower() in low
+            or (content_tokens(k) & {w.rstrip("s") for w in words})
+            or isinstance(v, str)
+            and len(v) >= 2
+            and v.lower() in low
+        ):
             out.add(k)
     return out
 
@@ -223,7 +239,9 @@ def _stems(text: str) -> set[str]:
     low = text.lower()
     for a, b in _ERROR_PHRASES:
         low = low.replace(a, b)
-    return {w[:5] for w in re.findall(r"[a-z]{4,}", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text).lower() + " " + low)}
+    return {
+        w[:5] for w in re.findall(r"[a-z]{4,}", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text).lower() + " " + low)
+    }
 
 
 def _fixer(
@@ -268,7 +286,7 @@ _BETWEEN = re.compile(r"between\s+(-?\d+(?:\.\d+)?)\s+and\s+(-?\d+(?:\.\d+)?)", 
 
 
 def bounds_from(error: str, blamed: set[str]) -> dict[str, tuple[float, float]]:
-    """"Pedal position must be between 0 and 1": the range a blamed number must lie in."""
+    """ "Pedal position must be between 0 and 1": the range a blamed number must lie in."""
     m = _BETWEEN.search(error)
     if not m or not blamed:
         return {}

@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from toolsynth.graph.store import ToolGraph
+from toolsynth.plans.bfcl_states import bfcl_class, sample_bfcl_config
 from toolsynth.plans.config import CATEGORIES, PlansConfig
+from toolsynth.plans.dryrun import DryRun
+from toolsynth.plans.grounding import PlanFailure
 from toolsynth.plans.magnet import Built, apply_category, magnet_skeleton
+from toolsynth.plans.pool import ValuePool
 from toolsynth.plans.record import Plan
 from toolsynth.plans.skeleton import Assembler, Skeleton
 from toolsynth.plans.toolflow import plan_messages, plan_schema, skeleton_from_answer
-from toolsynth.plans.bfcl_states import bfcl_class, sample_bfcl_config
-from toolsynth.plans.dryrun import DryRun
-from toolsynth.plans.grounding import PlanFailure
-from toolsynth.plans.pool import ValuePool
 from toolsynth.plans.values import ValueMaker
 from toolsynth.plans.walk import CoverageSampler, Walk, WalkIndex
 
@@ -334,7 +334,11 @@ class PlanSampler:
         tools = last_walk.tools if last_walk else []
         if failure is not None:
             return self._reject(
-                i, seed, category, tools, f"no plan in {cfg.max_attempts} attempts runs: {failure}",
+                i,
+                seed,
+                category,
+                tools,
+                f"no plan in {cfg.max_attempts} attempts runs: {failure}",
                 failed_call=failure.to_record(),
             )
         return self._reject(
@@ -401,7 +405,12 @@ class PlanSampler:
         except PlanFailure as exc:
             self.dry_stats["failed_plans"] += 1
             return self._reject(
-                job.index, job.seed, job.category, tools, f"the plan does not run: {exc}", raw=raw,
+                job.index,
+                job.seed,
+                job.category,
+                tools,
+                f"the plan does not run: {exc}",
+                raw=raw,
                 failed_call=exc.to_record(),
             )
 

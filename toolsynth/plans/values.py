@@ -55,7 +55,9 @@ class ValueMaker:
         self.producers: dict[str, Any] = {}  # call id → the skeleton call (SCall) that ran
         self.turn_start = 0  # results before this index come from earlier turns
         self.crowded: Any = None  # tool name → True when it is in too many plans already (the run's hub cap)
-        self.bounds: dict[str, tuple[float, float]] = {}  # ranges the backend's errors named ("between 0 and 1")
+        self.bounds: dict[
+            str, tuple[float, float]
+        ] = {}  # ranges the backend's errors named ("between 0 and 1")
         self.memory: dict[str, tuple[str, Any]] = {}  # simulated tools: parameter → (tool, value) first used
         self.sources: dict[str, int] = {"result": 0, "backend": 0, "schema": 0, "llm": 0}
 
@@ -71,7 +73,9 @@ class ValueMaker:
                     return value, call_id, path
         return None
 
-    def resolve_dep(self, producer: str, fld: str, arg: str, schema: dict[str, Any]) -> tuple[Any, str] | None:
+    def resolve_dep(
+        self, producer: str, fld: str, arg: str, schema: dict[str, Any]
+    ) -> tuple[Any, str] | None:
         """A planned dependency's value and the path it really has in the producer's output (the graph's field
         path, else the field of the same leaf name), or None when the output has no such field."""
         output = next((o for c, o in self.results if c == producer), MISSING)
@@ -137,11 +141,11 @@ class ValueMaker:
                     drawn.deps[pname] = (hit[1], hit[2])
                     drawn.grounded.add(pname)
                     self.sources["result"] += 1
-            if value is MISSING and pname in before and pname not in invent:
-                if before[pname] not in (avoid or {}).get(pname, ()):
-                    value = before[pname]
-                    drawn.grounded.add(pname)
-                    self.sources["backend"] += 1
+            refused = (avoid or {}).get(pname, ())
+            if value is MISSING and pname in before and pname not in invent and before[pname] not in refused:
+                value = before[pname]
+                drawn.grounded.add(pname)
+                self.sources["backend"] += 1
             if value is MISSING and pool is not None and pname not in invent:
                 value = self._from_pool(pool, pname, pschema, attempt, (avoid or {}).get(pname, ()))
                 if value is not MISSING:
