@@ -115,9 +115,17 @@ class PlanSampler:
     _by_class: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
     failed_tools: dict[str, int] = field(default_factory=dict)  # tool → plans it made fail
     _total_uses: int = 0
+    _shunned: set[str] = field(default_factory=set)
     _state_pools: dict[tuple[str, int], ValuePool] = field(default_factory=dict)
     walk_stats: dict[str, int] = field(
-        default_factory=lambda: {"walks": 0, "restarts": 0, "jumps": 0, "short": 0}
+        default_factory=lambda: {
+            "walks": 0,
+            "restarts": 0,
+            "jumps": 0,
+            "short": 0,
+            "unrunnable": 0,
+            "hub_capped": 0,
+        }
     )
 
     def __post_init__(self) -> None:
@@ -199,7 +207,7 @@ class PlanSampler:
     def unrunnable(self, tool: str) -> bool:
         """A tool the backend has refused in several plans and never run (BFCL's weather lookup always answers
         404): walks through it are not tried again."""
-        return self.failed_tools.get(tool, 0) >= 4 and tool not in self.worked
+        return self.failed_tools.get(tool, 0) >= 6 and tool not in self.worked
 
     def _class_tools(self, backend: dict[str, Any]) -> list[str]:
         classes = backend.get("classes") or []
@@ -301,10 +309,12 @@ class PlanSampler:
             last_walk = walk
             if not walk.hops:
                 break
-            if self.failed_tools and any(self.unrunnable(t) for t in walk.tools):
+            if attempt < cfg.max_attempts // 2 and any(self.unrunnable(t) for t in walk.tools):
+                self.walk_stats["unrunnable"] += 1
                 continue
-            if attempt < cfg.max_attempts - 1 and any(self.over_cap(t) for t in walk.tools):
-                continue  # a hub: its share of plans is at the cap already
+            if attempt < cfg.max_attempts // 2 and any(self.over_cap(t) for t in walk.tools):
+                self.walk_stats["hub_capped"] += 1
+                continue  # a hub: its share of plans is at the cap already (later attempts take what runs)
             built = magnet_skeleton(
                 walk, self.index, category, rng, cfg, want_insert=want_insert, want_merge=want_merge
             )
@@ -326,6 +336,10 @@ class PlanSampler:
                 failure, best = exc, None
                 self.dry_stats["failed_plans"] += 1
                 self.failed_tools[exc.tool] = self.failed_tools.get(exc.tool, 0) + 1
+                if self.unrunnable(exc.tool) and exc.tool not in self._shunned:
+                    # Walks steer clear of it from now on: it counts as used in hundreds of plans.
+                    self._shunned.add(exc.tool)
+                    self.coverage.record([exc.tool] * 500)
                 continue
             assert out.record is not None
             self.coverage.record(out.record["tools"])
