@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -153,6 +153,12 @@ class PlansConfig(BaseModel):
     )
     max_attempts: int = Field(
         default=20, ge=1, description="fresh walks tried when a plan's category cannot be built on a walk"
+    )
+    backend: dict[str, Any] | str | None = Field(
+        default=None,
+        description="an executable backend for plans whose tools are not BFCL's: `python:mypkg.tools`, "
+        "`python:./tools.py:Shop`, or {kind: python, module, class, init, initial_config}; plans all of whose "
+        "tools it runs carry it and are dry-run on it",
     )
     dry_run: bool = Field(
         default=True,

@@ -109,6 +109,12 @@ def _ground_one(
         call.planned = list(call.deps)
     planned = list(call.planned)
     dry = values.dry if values.executable(tool) else None
+    for p in sorted(no_deps) if dry is not None else ():
+        schema = props.get(p) if isinstance(props.get(p), dict) else {}
+        if values.earlier(p, schema) is not None or values.produced_name(p):
+            # A split turn would have the user state a value only an earlier result holds (an id they cannot
+            # know): this skeleton does not fit the data flow.
+            raise PlanFailure(ti, tool.name, {}, f"the withheld {p} comes from an earlier result", 0)
     last_error = ""
     blamed: set[str] = set()
     args: dict[str, Any] = {}

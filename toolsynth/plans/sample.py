@@ -116,6 +116,8 @@ class PlanSampler:
     failed_tools: dict[str, int] = field(default_factory=dict)  # tool → plans it made fail
     _total_uses: int = 0
     _shunned: set[str] = field(default_factory=set)
+    _user_spec: dict[str, Any] | None = None
+    _user_handles: set[str] = field(default_factory=set)
     _state_pools: dict[tuple[str, int], ValuePool] = field(default_factory=dict)
     walk_stats: dict[str, int] = field(
         default_factory=lambda: {
@@ -171,7 +173,7 @@ class PlanSampler:
         graph_tools = self.graph.tools
         classes = [bfcl_class(graph_tools[t]) for t in tools]
         if not classes or any(c is None for c in classes):
-            return None
+            return self._user_backend(tools)
         names = sorted({c for c in classes if c is not None})
         accept = self._holds(need) if need is not None else None
         config = sample_bfcl_config(names, rng, accept)
@@ -179,6 +181,22 @@ class PlanSampler:
         if category == "long_context":
             backend["long_context"] = True
         return backend
+
+    def _user_backend(self, tools: list[str]) -> dict[str, Any] | None:
+        """The recipe's own backend (`plans.backend`) when it runs every tool of the plan."""
+        if self.config.backend is None:
+            return None
+        if self._user_spec is None:
+            from toolsynth.synth.backends.base import make_backend, normalize_spec
+
+            self._user_spec = normalize_spec(self.config.backend) or {}
+            probe = (
+                make_backend(self._user_spec, list(self.graph.tools.values())) if self._user_spec else None
+            )
+            self._user_handles = {n for n in self.graph.tools if probe is not None and probe.handles(n)}
+        if not self._user_spec or not all(t in self._user_handles for t in tools):
+            return None
+        return dict(self._user_spec)
 
     def _holds(self, need: PlanFailure) -> Any:
         tool = self.graph.tools.get(need.tool)
@@ -210,6 +228,8 @@ class PlanSampler:
         return self.failed_tools.get(tool, 0) >= 6 and tool not in self.worked
 
     def _class_tools(self, backend: dict[str, Any]) -> list[str]:
+        if backend.get("kind") != "bfcl":
+            return sorted(self._user_handles)
         classes = backend.get("classes") or []
         key = tuple(classes)
         hit = self._by_class.get(key)

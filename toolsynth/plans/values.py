@@ -163,8 +163,28 @@ class ValueMaker:
                     pschema = {**pschema, "minimum": self.bounds[pname][0], "maximum": self.bounds[pname][1]}
                 value = schema_value(pname, pschema, rng)
                 self.sources["schema"] += 1
+            if executable and pname not in drawn.deps and pname not in no_deps:
+                # A value the state gave that a call of this plan produced (an order made in this very turn):
+                # the user cannot know it either, so it is a dependency too.
+                made = self.produced(pname, value)
+                if made is not None:
+                    drawn.deps[pname] = made
             drawn.arguments[pname] = value
         return drawn
+
+    def produced_name(self, param: str) -> bool:
+        """Whether a call of this plan returned a field named `param`."""
+        return any(name == param for _, output in self.results for _, name, _ in leaves(output))
+
+    def produced(self, param: str, value: Any) -> tuple[str, str] | None:
+        """(call, path) of the latest result of this plan holding `value` under the name `param`."""
+        if isinstance(value, bool) or value is None:
+            return None
+        for call_id, output in reversed(self.results):
+            for path, name, v in leaves(output):
+                if name == param and v == value and type(v) is type(value):
+                    return call_id, path
+        return None
 
     def _from_pool(
         self, pool: Any, pname: str, pschema: dict[str, Any], attempt: int, avoid: Any = ()
