@@ -155,6 +155,8 @@ class ValuePool:
             n = name.lower()
             if n == low or singular(n) == singular(low):
                 strength = 3
+            elif n.endswith(".id") and low.endswith("id") and want & content_tokens(name):
+                strength = 3  # `ticket_id` ↔ the `id` of a record in `ticket_queue`
             elif want and want & content_tokens(name):
                 strength = 2
             elif (syn and syn & _name_tokens(name)) or (about and about & content_tokens(name)):

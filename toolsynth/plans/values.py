@@ -64,12 +64,13 @@ class ValueMaker:
     def executable(self, tool: Tool) -> bool:
         return self.dry is not None and self.dry.handles(tool.name)
 
-    def earlier(self, param: str, schema: dict[str, Any]) -> tuple[Any, str, str] | None:
-        """The latest earlier result holding a field named `param` that fits its schema: (value, call, path)."""
+    def earlier(self, param: str, schema: dict[str, Any], avoid: Any = ()) -> tuple[Any, str, str] | None:
+        """The latest earlier result holding a field named `param` that fits its schema and was not refused:
+        (value, call, path)."""
         # Only earlier turns: a call of this turn feeding another is a planned nested call, never a guess.
         for call_id, output in reversed(self.results[: self.turn_start]):
             for path, name, value in leaves(output):
-                if name == param and fits_type(value, schema):
+                if name == param and fits_type(value, schema) and value not in avoid:
                     return value, call_id, path
         return None
 
@@ -135,8 +136,8 @@ class ValueMaker:
                 value = given[pname]  # type: ignore[index]
                 self.sources["llm"] += 1
             if value is MISSING and executable and pname not in no_deps:
-                hit = self.earlier(pname, pschema)
-                if hit is not None and hit[0] not in (avoid or {}).get(pname, ()):
+                hit = self.earlier(pname, pschema, (avoid or {}).get(pname, ()))
+                if hit is not None:
                     value = hit[0]
                     drawn.deps[pname] = (hit[1], hit[2])
                     drawn.grounded.add(pname)
