@@ -40,7 +40,10 @@ sys.path.insert(0, str(ROOT / "tests" / "plans"))
 from toolsynth.plans.config import PlansConfig  # noqa: E402
 from toolsynth.plans.sample import PlanSampler  # noqa: E402
 
-CATALOGS = [ROOT / "tool_catalogs" / "bfcl", ROOT / ".." / "shared" / "catalogs" / "bfcl" / "multi_turn_func_doc"]
+CATALOGS = [
+    ROOT / "tool_catalogs" / "bfcl",
+    ROOT / ".." / "shared" / "catalogs" / "bfcl" / "multi_turn_func_doc",
+]
 MODULES = {
     "GorillaFileSystem": "gorilla_file_system",
     "MathAPI": "math_api",
@@ -105,7 +108,9 @@ def error_of(raw: Any) -> str | None:
     return None
 
 
-def check(plan: dict[str, Any], owner: dict[str, str], tally: Counter, failures: Counter, deps: Counter) -> bool:
+def check(
+    plan: dict[str, Any], owner: dict[str, str], tally: Counter, failures: Counter, deps: Counter
+) -> bool:
     objs = instances(plan["backend"])
     results: dict[str, Any] = {}
     seen_names: set[str] = set()  # output field names of the calls of earlier turns
@@ -206,7 +211,11 @@ def measure(catalog: Path, n: int, seed: int, graph_dir: Path | None) -> dict[st
 
 
 def report(r: dict[str, Any]) -> None:
-    name = r["catalog"].resolve().relative_to(ROOT.parent) if ROOT.parent in r["catalog"].resolve().parents else r["catalog"]
+    name = (
+        r["catalog"].resolve().relative_to(ROOT.parent)
+        if ROOT.parent in r["catalog"].resolve().parents
+        else r["catalog"]
+    )
     print(f"\n== {name}: {r['tools']} tools, {r['plans']} plans ({r['rejects']} rejected)")
     wb, ok, t = r["with_backend"], r["running"], r["tally"]
     print(
@@ -239,7 +248,9 @@ def main() -> None:
     ap.add_argument("--catalog", type=Path, action="append", default=None)
     ap.add_argument("--graph", type=Path, default=None)
     args = ap.parse_args()
-    print(f"python {platform.python_version()} on {platform.machine()}; {args.n:,} MAGNET plans, seed {args.seed}")
+    print(
+        f"python {platform.python_version()} on {platform.machine()}; {args.n:,} MAGNET plans, seed {args.seed}"
+    )
     for catalog in args.catalog or CATALOGS:
         report(measure(catalog, args.n, args.seed, args.graph))
 

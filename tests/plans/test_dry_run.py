@@ -181,7 +181,9 @@ def test_prerequisites_found_by_the_dry_run_join_the_turn() -> None:
 @pytest.mark.slow  # ~10 s: a hub shows only over many plans
 def test_no_tool_takes_more_than_twice_its_fair_share() -> None:
     graph = lexical_graph(load_catalog(Path(__file__).resolve().parents[2] / "tool_catalogs" / "bfcl").tools)
-    plans = [o.plan for o in PlanSampler(graph, PlansConfig(n=100), strategy="magnet", seed=11).magnet_plans()]
+    plans = [
+        o.plan for o in PlanSampler(graph, PlansConfig(n=100), strategy="magnet", seed=11).magnet_plans()
+    ]
     used: dict[str, int] = {}
     for p in plans:
         assert p is not None
@@ -246,9 +248,76 @@ def test_same_seed_same_plans_with_the_dry_run() -> None:
     graph = lexical_graph([t for t in _tools() if bfcl_class(t) in ("TravelAPI", "GorillaFileSystem")])
 
     def run() -> list[Any]:
-        return [o.record or o.reject for o in PlanSampler(graph, PlansConfig(n=20), "magnet", 9).magnet_plans()]
+        return [
+            o.record or o.reject for o in PlanSampler(graph, PlansConfig(n=20), "magnet", 9).magnet_plans()
+        ]
 
     # The second run comes after the first one's calls: BFCL's long-context extensions (module-level dicts) must
     # not carry one plan's payments into the next.
     random.seed(0)
     assert run() == run()
+
+
+SHOP = '''
+class Shop:
+    """A tiny stateful tool set: orders are made, looked at and cancelled."""
+
+    def __init__(self):
+        self.orders = {}
+        self.next_id = 100
+
+    def _load_scenario(self, state):
+        self.orders = dict(state.get("orders", {}))
+
+    def list_items(self) -> dict:
+        """List the items on sale."""
+        return {"items": ["lamp", "chair", "desk"]}
+
+    def create_order(self, item: str) -> dict:
+        """Order an item. Returns order_id."""
+        if item not in ("lamp", "chair", "desk"):
+            return {"error": f"no such item: {item}"}
+        self.next_id += 1
+        self.orders[str(self.next_id)] = item
+        return {"order_id": str(self.next_id)}
+
+    def cancel_order(self, order_id: str) -> dict:
+        """Cancel an order by its order_id."""
+        if order_id not in self.orders:
+            return {"error": "Order not found"}
+        del self.orders[order_id]
+        return {"cancelled": True}
+'''
+
+
+def test_plans_run_on_a_user_python_backend(tmp_path: Path) -> None:
+    from toolsynth.messages import ToolCall
+    from toolsynth.synth.backends.base import make_backend
+    from toolsynth.synth.backends.python_module import tools_from_module
+
+    module = tmp_path / "shop.py"
+    module.write_text(SHOP)
+    target = f"{module}:Shop"
+    tools = [t for t in tools_from_module(target) if t.name in ("create_order", "cancel_order", "list_items")]
+    graph = lexical_graph(tools)
+    cfg = PlansConfig(n=20, backend={"kind": "python", "module": target, "initial_config": {"orders": {}}})
+    plans = [o.plan for o in PlanSampler(graph, cfg, strategy="magnet", seed=5).magnet_plans()]
+    cancels = 0
+    for plan in plans:
+        assert plan is not None and plan.backend is not None and plan.backend["kind"] == "python"
+        backend = make_backend(plan.backend, [plan.tool(n) for n in plan.tool_defs])
+        assert backend is not None
+        results: dict[str, Any] = {}
+        for turn in plan.turns:
+            for call in turn.expected.calls:
+                args = dict(call.arguments)
+                for dep in call.depends_on:
+                    args[dep.arg] = dep.resolve(results[dep.call])
+                res = backend.execute(ToolCall(id=call.id, name=call.tool, arguments=args))
+                assert res.ok, (call.tool, args, res.error)
+                results[call.id] = res.output
+                cancels += call.tool == "cancel_order"
+                if call.tool == "cancel_order":
+                    # Only an order the plan itself made can be cancelled: the id comes from its result.
+                    assert [d.arg for d in call.depends_on] == ["order_id"]
+    assert cancels >= 3

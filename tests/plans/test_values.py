@@ -128,5 +128,7 @@ def test_state_values_of_the_wrong_type_give_way_to_the_schema(bfcl_graph: ToolG
     args = ValueMaker(random.Random(5), dry=_dry(bfcl_graph, cfg)).arguments(bfcl_graph.tools["close_ticket"])
     assert isinstance(args.arguments["ticket_id"], int)
     good = {"TicketAPI": {"ticket_queue": [{"id": 4242, "status": "open"}]}}
-    drawn = ValueMaker(random.Random(5), dry=_dry(bfcl_graph, good)).arguments(bfcl_graph.tools["close_ticket"])
+    drawn = ValueMaker(random.Random(5), dry=_dry(bfcl_graph, good)).arguments(
+        bfcl_graph.tools["close_ticket"]
+    )
     assert drawn.arguments == {"ticket_id": 4242}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -154,16 +154,22 @@ class PlansConfig(BaseModel):
     max_attempts: int = Field(
         default=20, ge=1, description="fresh walks tried when a plan's category cannot be built on a walk"
     )
+    backend: dict[str, Any] | str | None = Field(
+        default=None,
+        description="an executable backend for plans whose tools are not BFCL's: `python:mypkg.tools`, "
+        "`python:./tools.py:Shop`, or {kind: python, module, class, init, initial_config}; plans all of whose "
+        "tools it runs carry it and are dry-run on it",
+    )
     dry_run: bool = Field(
         default=True,
         description="run every planned call on the plan's real backend while building it (values that fail are "
         "drawn again; a plan that still fails is rejected with the call and the error)",
     )
     dry_run_attempts: int = Field(
-        default=8, ge=1, le=64, description="draws per planned call before the dry run gives the plan up"
+        default=5, ge=1, le=64, description="draws per planned call before the dry run gives the plan up"
     )
     state_draws: int = Field(
-        default=6,
+        default=4,
         ge=1,
         le=16,
         description="BFCL initial states tried for one skeleton before another walk (a state may hold no booking "

@@ -52,7 +52,8 @@ class DryRun:
     def part_of(self, tool_name: str) -> str:
         routes = getattr(self.backend, "routes", None)
         route = routes.get(tool_name) if isinstance(routes, dict) else None
-        return str(route[0]) if route else ""
+        # BFCL routes are (class, method, tool): one state part per class. Other backends keep one state.
+        return str(route[0]) if route and len(route) == 3 else ""
 
     def _clean(self) -> None:
         if self._dirty:

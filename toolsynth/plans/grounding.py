@@ -109,6 +109,12 @@ def _ground_one(
         call.planned = list(call.deps)
     planned = list(call.planned)
     dry = values.dry if values.executable(tool) else None
+    for p in sorted(no_deps) if dry is not None else ():
+        schema = props.get(p) if isinstance(props.get(p), dict) else {}
+        if values.earlier(p, schema) is not None or values.produced_name(p):
+            # A split turn would have the user state a value only an earlier result holds (an id they cannot
+            # know): this skeleton does not fit the data flow.
+            raise PlanFailure(ti, tool.name, {}, f"the withheld {p} comes from an earlier result", 0)
     last_error = ""
     blamed: set[str] = set()
     args: dict[str, Any] = {}
@@ -127,10 +133,20 @@ def _ground_one(
                 fixed[arg] = got[0]
                 deps.append((arg, producer, got[1]))
             elif dry is None:
-                deps.append((arg, producer, fld))  # simulated: the tool agent makes the output, the path is the plan's
+                deps.append(
+                    (arg, producer, fld)
+                )  # simulated: the tool agent makes the output, the path is the plan's
         exclude = set(fixed) | ({a for a, _, _ in deps} if dry is None else set())
         drawn = values.arguments(
-            tool, exclude=exclude, given=call.given, no_deps=no_deps, attempt=attempt, keep=kept, invent=invent, force=force, avoid=avoid
+            tool,
+            exclude=exclude,
+            given=call.given,
+            no_deps=no_deps,
+            attempt=attempt,
+            keep=kept,
+            invent=invent,
+            force=force,
+            avoid=avoid,
         )
         args = {**fixed, **drawn.arguments}
         for arg, (cid, path) in drawn.deps.items():
@@ -146,7 +162,9 @@ def _ground_one(
             call.result = {"ok": True, "output": res.output, "error": None}
             if keep:
                 values.ran(call.id, res.output, call)
-            values.worked_with(tool.name, {k: v for k, v in args.items() if k not in fixed and k not in drawn.deps})
+            values.worked_with(
+                tool.name, {k: v for k, v in args.items() if k not in fixed and k not in drawn.deps}
+            )
             return
         last_error = res.error or "failed"
         blamed = blame(last_error, {p: args.get(p) for p in props if p not in exclude})
@@ -205,7 +223,13 @@ def blame(error: str, arguments: dict[str, Any]) -> set[str]:
     words = set(re.findall(r"[a-z]+", low))
     out: set[str] = set()
     for k, v in arguments.items():
-        if k.lower() in low or (content_tokens(k) & {w.rstrip("s") for w in words}) or isinstance(v, str) and len(v) >= 2 and v.lower() in low:
+        if (
+            k.lower() in low
+            or (content_tokens(k) & {w.rstrip("s") for w in words})
+            or isinstance(v, str)
+            and len(v) >= 2
+            and v.lower() in low
+        ):
             out.add(k)
     return out
 
@@ -221,7 +245,9 @@ def _stems(text: str) -> set[str]:
     low = text.lower()
     for a, b in _ERROR_PHRASES:
         low = low.replace(a, b)
-    return {w[:5] for w in re.findall(r"[a-z]{4,}", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text).lower() + " " + low)}
+    return {
+        w[:5] for w in re.findall(r"[a-z]{4,}", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text).lower() + " " + low)
+    }
 
 
 def _fixer(
@@ -266,7 +292,7 @@ _BETWEEN = re.compile(r"between\s+(-?\d+(?:\.\d+)?)\s+and\s+(-?\d+(?:\.\d+)?)", 
 
 
 def bounds_from(error: str, blamed: set[str]) -> dict[str, tuple[float, float]]:
-    """"Pedal position must be between 0 and 1": the range a blamed number must lie in."""
+    """ "Pedal position must be between 0 and 1": the range a blamed number must lie in."""
     m = _BETWEEN.search(error)
     if not m or not blamed:
         return {}

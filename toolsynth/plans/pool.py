@@ -84,7 +84,9 @@ class ValuePool:
 
     values: dict[str, list[Any]] = field(default_factory=dict)
     _seen: set[tuple[str, Any]] = field(default_factory=set)
-    fresh: set[str] = field(default_factory=set)  # names filled from read-only tools' answers (the current view)
+    fresh: set[str] = field(
+        default_factory=set
+    )  # names filled from read-only tools' answers (the current view)
     _matches: dict[tuple[str, str], list[tuple[int, Any]]] = field(default_factory=dict)
 
     def add(self, name: str, value: Any) -> None:
@@ -114,7 +116,8 @@ class ValuePool:
                 continue
             seen.add(id(cur))
             if isinstance(cur, dict):
-                items = list(cur.items())
+                # A long-context state holds hundreds of records: a sample of them is enough to draw from.
+                items = list(cur.items())[:MAX_VALUES_PER_NAME]
                 for k, v in items:
                     if nm:
                         # `{"booking_record": {"3426812": {...}}}`: the id is a value of `booking_record`.
@@ -152,6 +155,8 @@ class ValuePool:
             n = name.lower()
             if n == low or singular(n) == singular(low):
                 strength = 3
+            elif n.endswith(".id") and low.endswith("id") and want & content_tokens(name):
+                strength = 3  # `ticket_id` ↔ the `id` of a record in `ticket_queue`
             elif want and want & content_tokens(name):
                 strength = 2
             elif (syn and syn & _name_tokens(name)) or (about and about & content_tokens(name)):

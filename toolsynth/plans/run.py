@@ -128,6 +128,7 @@ def run_sample_plans(
     summary = stats.summary()
     summary["value_sources"] = dict(sampler.value_sources)
     summary["walks"] = dict(sampler.walk_stats)
+    summary["dry_run"] = dict(sampler.dry_stats)
     if summary["rejects"]:
         log.warning("%d of %d plans rejected (see %s)", summary["rejects"], len(slots), rejects_path(output))
     write_manifest(

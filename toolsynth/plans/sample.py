@@ -115,9 +115,19 @@ class PlanSampler:
     _by_class: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
     failed_tools: dict[str, int] = field(default_factory=dict)  # tool → plans it made fail
     _total_uses: int = 0
+    _shunned: set[str] = field(default_factory=set)
+    _user_spec: dict[str, Any] | None = None
+    _user_handles: set[str] = field(default_factory=set)
     _state_pools: dict[tuple[str, int], ValuePool] = field(default_factory=dict)
     walk_stats: dict[str, int] = field(
-        default_factory=lambda: {"walks": 0, "restarts": 0, "jumps": 0, "short": 0}
+        default_factory=lambda: {
+            "walks": 0,
+            "restarts": 0,
+            "jumps": 0,
+            "short": 0,
+            "unrunnable": 0,
+            "hub_capped": 0,
+        }
     )
 
     def __post_init__(self) -> None:
@@ -163,7 +173,7 @@ class PlanSampler:
         graph_tools = self.graph.tools
         classes = [bfcl_class(graph_tools[t]) for t in tools]
         if not classes or any(c is None for c in classes):
-            return None
+            return self._user_backend(tools)
         names = sorted({c for c in classes if c is not None})
         accept = self._holds(need) if need is not None else None
         config = sample_bfcl_config(names, rng, accept)
@@ -171,6 +181,22 @@ class PlanSampler:
         if category == "long_context":
             backend["long_context"] = True
         return backend
+
+    def _user_backend(self, tools: list[str]) -> dict[str, Any] | None:
+        """The recipe's own backend (`plans.backend`) when it runs every tool of the plan."""
+        if self.config.backend is None:
+            return None
+        if self._user_spec is None:
+            from toolsynth.synth.backends.base import make_backend, normalize_spec
+
+            self._user_spec = normalize_spec(self.config.backend) or {}
+            probe = (
+                make_backend(self._user_spec, list(self.graph.tools.values())) if self._user_spec else None
+            )
+            self._user_handles = {n for n in self.graph.tools if probe is not None and probe.handles(n)}
+        if not self._user_spec or not all(t in self._user_handles for t in tools):
+            return None
+        return dict(self._user_spec)
 
     def _holds(self, need: PlanFailure) -> Any:
         tool = self.graph.tools.get(need.tool)
@@ -199,9 +225,11 @@ class PlanSampler:
     def unrunnable(self, tool: str) -> bool:
         """A tool the backend has refused in several plans and never run (BFCL's weather lookup always answers
         404): walks through it are not tried again."""
-        return self.failed_tools.get(tool, 0) >= 4 and tool not in self.worked
+        return self.failed_tools.get(tool, 0) >= 6 and tool not in self.worked
 
     def _class_tools(self, backend: dict[str, Any]) -> list[str]:
+        if backend.get("kind") != "bfcl":
+            return sorted(self._user_handles)
         classes = backend.get("classes") or []
         key = tuple(classes)
         hit = self._by_class.get(key)
@@ -301,10 +329,12 @@ class PlanSampler:
             last_walk = walk
             if not walk.hops:
                 break
-            if self.failed_tools and any(self.unrunnable(t) for t in walk.tools):
+            if attempt < cfg.max_attempts // 2 and any(self.unrunnable(t) for t in walk.tools):
+                self.walk_stats["unrunnable"] += 1
                 continue
-            if attempt < cfg.max_attempts - 1 and any(self.over_cap(t) for t in walk.tools):
-                continue  # a hub: its share of plans is at the cap already
+            if attempt < cfg.max_attempts // 2 and any(self.over_cap(t) for t in walk.tools):
+                self.walk_stats["hub_capped"] += 1
+                continue  # a hub: its share of plans is at the cap already (later attempts take what runs)
             built = magnet_skeleton(
                 walk, self.index, category, rng, cfg, want_insert=want_insert, want_merge=want_merge
             )
@@ -326,6 +356,10 @@ class PlanSampler:
                 failure, best = exc, None
                 self.dry_stats["failed_plans"] += 1
                 self.failed_tools[exc.tool] = self.failed_tools.get(exc.tool, 0) + 1
+                if self.unrunnable(exc.tool) and exc.tool not in self._shunned:
+                    # Walks steer clear of it from now on: it counts as used in hundreds of plans.
+                    self._shunned.add(exc.tool)
+                    self.coverage.record([exc.tool] * 500)
                 continue
             assert out.record is not None
             self.coverage.record(out.record["tools"])
@@ -334,7 +368,11 @@ class PlanSampler:
         tools = last_walk.tools if last_walk else []
         if failure is not None:
             return self._reject(
-                i, seed, category, tools, f"no plan in {cfg.max_attempts} attempts runs: {failure}",
+                i,
+                seed,
+                category,
+                tools,
+                f"no plan in {cfg.max_attempts} attempts runs: {failure}",
                 failed_call=failure.to_record(),
             )
         return self._reject(
@@ -401,7 +439,12 @@ class PlanSampler:
         except PlanFailure as exc:
             self.dry_stats["failed_plans"] += 1
             return self._reject(
-                job.index, job.seed, job.category, tools, f"the plan does not run: {exc}", raw=raw,
+                job.index,
+                job.seed,
+                job.category,
+                tools,
+                f"the plan does not run: {exc}",
+                raw=raw,
                 failed_call=exc.to_record(),
             )
 

@@ -19,6 +19,7 @@ _ENUM_PATTERNS = (
     ),
 )
 
+
 def enum_values(schema: dict[str, Any]) -> list[Any]:
     """Allowed values of a parameter: `enum`, else a list spelled out in its description."""
     if isinstance(schema.get("enum"), list) and schema["enum"]:
@@ -245,4 +246,3 @@ def fits_type(value: Any, schema: dict[str, Any]) -> bool:
     if isinstance(value, bool) and t != "boolean":
         return False
     return isinstance(value, _PY_TYPES[t])
-

@@ -37,7 +37,9 @@ class SCall:
     args: dict[str, Any] | None = None
     id: str = ""
     result: dict[str, Any] | None = None  # what the dry run returned: {ok, output, error}
-    planned: list[tuple[str, SCall, str]] | None = None  # the skeleton's own deps, kept while `deps` is grounded
+    planned: list[tuple[str, SCall, str]] | None = (
+        None  # the skeleton's own deps, kept while `deps` is grounded
+    )
     before: list[SCall] = field(default_factory=list)  # prerequisites the dry run found (log in first)
 
     def dep_args(self) -> set[str]:
@@ -407,7 +409,7 @@ class Assembler:
 
     index: WalkIndex
     offer_scope: Literal["subset", "category"] = "subset"
-    attempts: int = 8  # draws per call before the dry run gives the plan up
+    attempts: int = 5  # draws per call before the dry run gives the plan up
     _records: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def record(self, name: str) -> dict[str, Any]:
@@ -464,7 +466,11 @@ class Assembler:
                     # (a refused turn re-offered later states them: the re-offer turn only says "what about now?")
                     for b in call.before:
                         # A prerequisite the dry run found (log in first): the user gives what it needs.
-                        pre = {} if t.reoffer else {p: v for p, v in (b.args or {}).items() if p not in b.dep_args()}
+                        pre = (
+                            {}
+                            if t.reoffer
+                            else {p: v for p, v in (b.args or {}).items() if p not in b.dep_args()}
+                        )
                         provides.update({p: v for p, v in pre.items() if p not in provides})
                         phrases.append(_call_phrase(tools[b.tool], b, pre, same_turn))
                 stated = _stated(t, k, call)

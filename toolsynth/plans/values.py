@@ -55,23 +55,28 @@ class ValueMaker:
         self.producers: dict[str, Any] = {}  # call id → the skeleton call (SCall) that ran
         self.turn_start = 0  # results before this index come from earlier turns
         self.crowded: Any = None  # tool name → True when it is in too many plans already (the run's hub cap)
-        self.bounds: dict[str, tuple[float, float]] = {}  # ranges the backend's errors named ("between 0 and 1")
+        self.bounds: dict[
+            str, tuple[float, float]
+        ] = {}  # ranges the backend's errors named ("between 0 and 1")
         self.memory: dict[str, tuple[str, Any]] = {}  # simulated tools: parameter → (tool, value) first used
         self.sources: dict[str, int] = {"result": 0, "backend": 0, "schema": 0, "llm": 0}
 
     def executable(self, tool: Tool) -> bool:
         return self.dry is not None and self.dry.handles(tool.name)
 
-    def earlier(self, param: str, schema: dict[str, Any]) -> tuple[Any, str, str] | None:
-        """The latest earlier result holding a field named `param` that fits its schema: (value, call, path)."""
+    def earlier(self, param: str, schema: dict[str, Any], avoid: Any = ()) -> tuple[Any, str, str] | None:
+        """The latest earlier result holding a field named `param` that fits its schema and was not refused:
+        (value, call, path)."""
         # Only earlier turns: a call of this turn feeding another is a planned nested call, never a guess.
         for call_id, output in reversed(self.results[: self.turn_start]):
             for path, name, value in leaves(output):
-                if name == param and fits_type(value, schema):
+                if name == param and fits_type(value, schema) and value not in avoid:
                     return value, call_id, path
         return None
 
-    def resolve_dep(self, producer: str, fld: str, arg: str, schema: dict[str, Any]) -> tuple[Any, str] | None:
+    def resolve_dep(
+        self, producer: str, fld: str, arg: str, schema: dict[str, Any]
+    ) -> tuple[Any, str] | None:
         """A planned dependency's value and the path it really has in the producer's output (the graph's field
         path, else the field of the same leaf name), or None when the output has no such field."""
         output = next((o for c, o in self.results if c == producer), MISSING)
@@ -131,17 +136,17 @@ class ValueMaker:
                 value = given[pname]  # type: ignore[index]
                 self.sources["llm"] += 1
             if value is MISSING and executable and pname not in no_deps:
-                hit = self.earlier(pname, pschema)
-                if hit is not None and hit[0] not in (avoid or {}).get(pname, ()):
+                hit = self.earlier(pname, pschema, (avoid or {}).get(pname, ()))
+                if hit is not None:
                     value = hit[0]
                     drawn.deps[pname] = (hit[1], hit[2])
                     drawn.grounded.add(pname)
                     self.sources["result"] += 1
-            if value is MISSING and pname in before and pname not in invent:
-                if before[pname] not in (avoid or {}).get(pname, ()):
-                    value = before[pname]
-                    drawn.grounded.add(pname)
-                    self.sources["backend"] += 1
+            refused = (avoid or {}).get(pname, ())
+            if value is MISSING and pname in before and pname not in invent and before[pname] not in refused:
+                value = before[pname]
+                drawn.grounded.add(pname)
+                self.sources["backend"] += 1
             if value is MISSING and pool is not None and pname not in invent:
                 value = self._from_pool(pool, pname, pschema, attempt, (avoid or {}).get(pname, ()))
                 if value is not MISSING:
@@ -159,8 +164,28 @@ class ValueMaker:
                     pschema = {**pschema, "minimum": self.bounds[pname][0], "maximum": self.bounds[pname][1]}
                 value = schema_value(pname, pschema, rng)
                 self.sources["schema"] += 1
+            if executable and pname not in drawn.deps and pname not in no_deps:
+                # A value the state gave that a call of this plan produced (an order made in this very turn):
+                # the user cannot know it either, so it is a dependency too.
+                made = self.produced(pname, value)
+                if made is not None:
+                    drawn.deps[pname] = made
             drawn.arguments[pname] = value
         return drawn
+
+    def produced_name(self, param: str) -> bool:
+        """Whether a call of this plan returned a field named `param`."""
+        return any(name == param for _, output in self.results for _, name, _ in leaves(output))
+
+    def produced(self, param: str, value: Any) -> tuple[str, str] | None:
+        """(call, path) of the latest result of this plan holding `value` under the name `param`."""
+        if isinstance(value, bool) or value is None:
+            return None
+        for call_id, output in reversed(self.results):
+            for path, name, v in leaves(output):
+                if name == param and v == value and type(v) is type(value):
+                    return call_id, path
+        return None
 
     def _from_pool(
         self, pool: Any, pname: str, pschema: dict[str, Any], attempt: int, avoid: Any = ()
