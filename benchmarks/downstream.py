@@ -175,6 +175,9 @@ def evaluate(models: dict[str, str], entries: dict[str, list[Any]], args: argpar
                     count_tokens=gen.count_tokens, context=gen.context,
                 )  # fmt: skip
                 rows.append({"model": label, **res.__dict__})
+                print(
+                    f"  eval {label:9s} {entry['id']:28s} {'valid' if res.valid else res.error_type or 'invalid'}"
+                )
             print(
                 f"  eval {label:9s} {category:12s} {len(picked)} entries in {time.perf_counter() - t0:.0f} s"
             )
