@@ -126,6 +126,8 @@ def check(plan: dict[str, Any], owner: dict[str, str], tally: Counter, failures:
                 if a in seen_names:
                     deps["same_named"] += 1
                     deps["declared"] += a in declared
+                    if a not in declared:
+                        deps[f"miss:{call['tool']}.{a}"] += 1
             cls = owner.get(tool["original_name"])
             tally["calls"] += 1
             try:
@@ -163,7 +165,11 @@ def measure(catalog: Path, n: int, seed: int, graph_dir: Path | None) -> dict[st
     from toolsynth.graph.store import load_graph
     from toolsynth.plans.bfcl_states import bfcl_initial_configs
 
-    graph = load_graph(graph_dir) if graph_dir else lexical_graph(load_catalog(catalog).tools)
+    tools = load_catalog(catalog).tools
+    if catalog.name == "multi_turn_func_doc":
+        # The executable classes only (memory and web-search docs sit in the same folder).
+        tools = [t for t in tools if Path(t.provenance.source_file).stem in set(MODULES.values())]
+    graph = load_graph(graph_dir) if graph_dir else lexical_graph(tools)
     bfcl_initial_configs()  # parsed once per process
     sampler = PlanSampler(graph, PlansConfig(n=n), strategy="magnet", seed=seed)
     t0 = time.process_time()

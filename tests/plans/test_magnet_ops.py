@@ -15,7 +15,8 @@ from toolsynth.plans.walk import field_name
 
 @pytest.fixture(scope="module")
 def plans(bfcl_graph: ToolGraph) -> list[Plan]:
-    sampler = PlanSampler(bfcl_graph, PlansConfig(n=1000), strategy="magnet", seed=11)
+    # The operations' shape, on many plans: without the dry run (tests/plans/test_dry_run.py runs plans for real).
+    sampler = PlanSampler(bfcl_graph, PlansConfig(n=1000, dry_run=False), strategy="magnet", seed=11)
     out = [o.plan for o in sampler.magnet_plans()]
     assert all(p is not None for p in out)
     return out  # type: ignore[return-value]

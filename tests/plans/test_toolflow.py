@@ -100,7 +100,12 @@ def test_planner_turns_become_plan_turns(trading_graph: ToolGraph, tmp_path: Pat
     out = tmp_path / "plans.jsonl"
     summary = _run(trading_graph, out, _gateway(tmp_path))
     plans = [Plan.from_record(r) for r in read_artifact(out, "plan")]
-    assert summary["stats"]["plans"] == len(plans) == 24
+    rejects = list(read_artifact(rejects_path(out), "plan_reject"))
+    # The planner's plan is dry-run on the state it was shown: one that cannot run there is rejected, with the
+    # call and the backend's error (here: orders to cancel that the state does not hold, and the like).
+    assert summary["stats"]["plans"] == len(plans) and len(plans) + len(rejects) == 24 and len(plans) >= 12
+    for r in rejects:
+        assert r["reason"].startswith("the plan does not run") and r["failed_call"]["error"]
     planner_calls = [r for r in ScriptedModel.calls if _is_planner(r)]
     assert len(planner_calls) == 24
     for plan in plans:
@@ -113,7 +118,10 @@ def test_planner_turns_become_plan_turns(trading_graph: ToolGraph, tmp_path: Pat
         if [c.tool for c in first.expected.calls][:1] == ["get_symbol_by_name"]:
             consumer = first.expected.calls[1]
             assert consumer.depends_on and consumer.depends_on[0].arg == "symbol"
-            assert consumer.depends_on[0].field == "symbol" and "symbol" not in consumer.arguments
+            assert consumer.depends_on[0].field == "symbol"
+            # plan/2: the value the dry run took from the producer's real output
+            real = consumer.depends_on[0].resolve(first.expected.calls[0].result.output)  # type: ignore[union-attr]
+            assert consumer.arguments["symbol"] == real
             assert plan.nested
             assert first.expected.calls[0].arguments["name"] == "Nvidia"  # the planner's value is kept
     assert any(p.nested for p in plans)

@@ -123,7 +123,7 @@ def test_killed_at_a_random_point_then_rerun_loses_nothing_and_duplicates_nothin
     plans = many_plans(8)  # 40 dialogs
     plans_file = tmp_path / "plans.jsonl"
     write_artifact(plans_file, "plan", (p.to_record() for p in plans))
-    env = {**os.environ, "SYNTH_DRIVER_DELAY": "0.004", "PYTHONPATH": str(HERE)}
+    env = {**os.environ, "SYNTH_DRIVER_DELAY": "0.004", "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
     common = ["synthesize", str(plans_file), "--model", "scripted/good", "--no-cache", "-c", "4", "--json"]
 
     # the uninterrupted run, in this process with the settings the CLI uses

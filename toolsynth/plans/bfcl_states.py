@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,12 +83,23 @@ def bfcl_initial_configs() -> tuple[tuple[frozenset[str], bytes], ...]:
     return tuple(out)
 
 
-def sample_bfcl_config(classes: list[str], rng: random.Random) -> dict[str, Any]:
+@functools.lru_cache(maxsize=1024)
+def parsed_config(blob: bytes) -> dict[str, Any]:
+    """A shipped initial_config, parsed once (read-only: callers copy what they keep)."""
+    return orjson.loads(blob)  # type: ignore[no-any-return]
+
+
+def sample_bfcl_config(
+    classes: list[str], rng: random.Random, accept: Callable[[dict[str, Any]], bool] | None = None
+) -> dict[str, Any]:
     """An initial state for `classes`, taken from one real BFCL entry when one covers them all (so their states
-    belong together), else assembled class by class."""
+    belong together), else assembled class by class. `accept` (optional) keeps the entries a plan can use (one
+    holding a booking to cancel) when any does."""
     want = frozenset(classes)
     entries = bfcl_initial_configs()
     whole = [blob for cls, blob in entries if want <= cls]
+    if whole and accept is not None:
+        whole = [b for b in whole if accept(parsed_config(b))] or whole
     if whole:
         cfg = orjson.loads(rng.choice(whole))
         return {c: cfg.get(c, {}) for c in sorted(want)}

@@ -169,6 +169,13 @@ class PlansConfig(BaseModel):
         description="BFCL initial states tried for one skeleton before another walk (a state may hold no booking "
         "to cancel, no file to read)",
     )
+    hub_cap: float = Field(
+        default=1.6,
+        gt=1,
+        description="MAGNET: a walk through a tool already in more than this many times its fair share of plans "
+        "(the mean plans per tool so far) is drawn again, so hubs (`contact_customer_support`, `echo`) do not "
+        "take over",
+    )
     planner_role: str = Field(default="planner", description="LLM role that writes ToolFlow plans")
     walk: WalkConfig = Field(default_factory=WalkConfig)
     magnet: MagnetConfig = Field(default_factory=MagnetConfig)

@@ -17,7 +17,7 @@ from typing import Any
 
 from toolsynth.catalog.model import Tool
 from toolsynth.messages import ToolCall
-from toolsynth.plans.pool import ValuePool, is_read_only
+from toolsynth.plans.pool import ValuePool, is_read_only, only_looks
 from toolsynth.synth.backends.base import Backend, ExecResult, make_backend
 
 # Backend kinds whose failed calls leave the state as it was.
@@ -36,9 +36,12 @@ class DryRun:
     # per state part (a BFCL class; "" for a backend whose state is one object): its pool, and its probe tools
     _pools: dict[str, ValuePool] = field(default_factory=dict)
     _probes: dict[str, list[str]] = field(default_factory=dict)
+    _looks: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.backend = make_backend(self.spec, self.tools)
+        # Tools whose calls only look (get_*, cat): the pool stays valid after them.
+        self._looks = {t.name for t in self.tools if only_looks(t.original_name)}
         for t in sorted(self.tools, key=lambda t: t.name):
             if self.handles(t.name) and is_read_only(t.original_name, t.required):
                 self._probes.setdefault(self.part_of(t.name), []).append(t.name)
@@ -73,8 +76,9 @@ class DryRun:
                 self._dirty = True
         elif keep:
             self.accepted.append(call)
-            self._pools.pop(self.part_of(tool), None)
-            self._pools.pop("", None)
+            if tool not in self._looks:
+                self._pools.pop(self.part_of(tool), None)
+                self._pools.pop("", None)
         else:
             self._dirty = True
         return res

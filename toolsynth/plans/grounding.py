@@ -28,8 +28,17 @@ if TYPE_CHECKING:
 class PlanFailure(Exception):
     """A planned call that no draw made run: what the reject records."""
 
-    def __init__(self, turn: int, tool: str, arguments: dict[str, Any], error: str, attempts: int) -> None:
+    def __init__(
+        self,
+        turn: int,
+        tool: str,
+        arguments: dict[str, Any],
+        error: str,
+        attempts: int,
+        blamed: set[str] | None = None,
+    ) -> None:
         super().__init__(f"turn {turn}: {tool} fails on the backend after {attempts} draws: {error}")
+        self.blamed = sorted(blamed or ())  # the parameters the error spoke of: what another state must hold
         self.turn = turn
         self.tool = tool
         self.arguments = arguments
@@ -101,10 +110,12 @@ def _ground_one(
     planned = list(call.planned)
     dry = values.dry if values.executable(tool) else None
     last_error = ""
+    blamed: set[str] = set()
     args: dict[str, Any] = {}
     kept: dict[str, Any] | None = None
     invent: set[str] = set()
     force: set[str] = set()
+    avoid: dict[str, list[Any]] = {}
     for attempt in range(attempts if dry is not None else 1):
         # The planned (nested) dependencies, read from the producer's real output.
         fixed: dict[str, Any] = {}
@@ -119,7 +130,7 @@ def _ground_one(
                 deps.append((arg, producer, fld))  # simulated: the tool agent makes the output, the path is the plan's
         exclude = set(fixed) | ({a for a, _, _ in deps} if dry is None else set())
         drawn = values.arguments(
-            tool, exclude=exclude, given=call.given, no_deps=no_deps, attempt=attempt, keep=kept, invent=invent, force=force
+            tool, exclude=exclude, given=call.given, no_deps=no_deps, attempt=attempt, keep=kept, invent=invent, force=force, avoid=avoid
         )
         args = {**fixed, **drawn.arguments}
         for arg, (cid, path) in drawn.deps.items():
@@ -127,7 +138,7 @@ def _ground_one(
                 deps.append((arg, values.producers[cid], path))
         if dry is None:
             call.args, call.deps, call.result = drawn.arguments, deps, None
-            values.remember(drawn.arguments)
+            values.remember(tool.name, drawn.arguments)
             return
         res = dry.run(tool.name, args, keep=keep)
         if res.ok:
@@ -148,15 +159,42 @@ def _ground_one(
                 call.before.append(fixer)
                 continue
         values.bounds.update(bounds_from(last_error, blamed))
+        for p in blamed if blamed else args:
+            if p in args and p not in fixed:
+                avoid.setdefault(p, []).append(args[p])
         # Draw again only what the error names ("Invalid access token": the token), when it names anything.
         kept = {k: v for k, v in drawn.arguments.items() if k not in blamed and k not in drawn.deps} or None
         kept = kept if blamed else None
         low = last_error.lower()
-        invent = blamed if ("exist" in low and "no such" not in low and "not exist" not in low) or "already" in low else set()
+        new_name = ("exist" in low and "no such" not in low and "not exist" not in low) or "already" in low
+        invent = blamed if new_name else set()
+        listed = [v for v in listed_values(last_error) if v not in avoid.get(next(iter(blamed), ""), [])]
+        if listed and len(blamed) == 1 and not new_name:
+            # "Card not registered. Here are a list of card_id's: ['card_3456']": the backend says what exists.
+            (p,) = blamed
+            kept = {**(kept or {}), p: values.rng.choice(listed)}
+            continue
         if blamed and not invent and not (blamed & drawn.grounded) and attempt >= 1:
             # The state holds nothing for what the error names (no booking to cancel, no token): no draw helps.
             break
-    raise PlanFailure(ti, tool.name, args, last_error, attempts)
+    raise PlanFailure(ti, tool.name, args, last_error, attempts, blamed)
+
+
+_LISTED = re.compile(r"\[([^\[\]]{1,400})\]")
+
+
+def listed_values(error: str) -> list[Any]:
+    """The values an error lists (`... card_id's: ['card_3456', 'main']`, `orders_id: [12345, 12446]`)."""
+    m = _LISTED.search(error)
+    if not m:
+        return []
+    out: list[Any] = []
+    for part in m.group(1).split(","):
+        v = part.strip().strip("'\"")
+        if not v:
+            continue
+        out.append(int(v) if v.isdigit() and part.strip()[:1] not in "'\"" else v)
+    return out
 
 
 def blame(error: str, arguments: dict[str, Any]) -> set[str]:
@@ -211,6 +249,8 @@ def _fixer(
     for name, t in tools.items():
         if name == call.tool or not dry.handles(name) or dry.part_of(name) != part:
             continue
+        if values.crowded is not None and values.crowded(name):
+            continue  # a hub already: the plan goes without it (another walk or state)
         score = len(want & _stems(t.original_name))
         if score:
             ranked.append((-score, name))

@@ -28,6 +28,13 @@ _GENERIC_TOKENS = frozenset(
 _READ_VERBS = frozenset(
     {"get", "list", "ls", "pwd", "view", "display", "show", "check", "describe", "fetch", "read", "search"}
 )
+# Verbs of tools that only look: their calls leave the state as it was, so the pool stays valid after them.
+_LOOK_VERBS = _READ_VERBS | frozenset(
+    {"retrieve", "find", "cat", "grep", "wc", "tail", "head", "sort", "diff", "du", "estimate", "compute",
+     "calculate", "convert", "view", "query", "lookup", "count", "mean", "standard", "absolute", "add",
+     "subtract", "multiply", "divide", "power", "square", "percentage", "round", "max", "min", "sum", "log",
+     "si", "imperial"}
+)  # fmt: skip
 MAX_VALUES_PER_NAME = 48
 
 
@@ -55,12 +62,20 @@ def _desc_tokens(text: str) -> frozenset[str]:
     return frozenset(singular(w) for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _GENERIC_TOKENS)
 
 
+def first_verb(tool_name: str) -> str:
+    return re.split(r"[_\W]|(?<=[a-z0-9])(?=[A-Z])", tool_name, maxsplit=1)[0].lower()
+
+
+def only_looks(tool_name: str) -> bool:
+    """A tool whose name says it reads or computes without changing anything (`get_flight_cost`, `cat`)."""
+    return first_verb(tool_name) in _LOOK_VERBS
+
+
 def is_read_only(tool_name: str, required: Iterable[str]) -> bool:
     """A tool the pool may ask for values: no required argument, and a name that says it only reads."""
     if any(True for _ in required):
         return False
-    first = re.split(r"[_\W]|(?<=[a-z0-9])(?=[A-Z])", tool_name, maxsplit=1)[0].lower()
-    return first in _READ_VERBS
+    return first_verb(tool_name) in _READ_VERBS
 
 
 @dataclass
@@ -68,6 +83,7 @@ class ValuePool:
     """Scalar values by the field name they were found under (dict keys count as values of their dict)."""
 
     values: dict[str, list[Any]] = field(default_factory=dict)
+    _seen: set[tuple[str, Any]] = field(default_factory=set)
     fresh: set[str] = field(default_factory=set)  # names filled from read-only tools' answers (the current view)
     _matches: dict[tuple[str, str], list[tuple[int, Any]]] = field(default_factory=dict)
 
@@ -76,8 +92,12 @@ class ValuePool:
             return
         if isinstance(value, str) and (not value or len(value) > 120):
             return
+        key = (name, value if not isinstance(value, float) else ("f", value))
+        if key in self._seen:
+            return
         bucket = self.values.setdefault(name, [])
-        if len(bucket) < MAX_VALUES_PER_NAME and value not in bucket:
+        if len(bucket) < MAX_VALUES_PER_NAME:
+            self._seen.add(key)
             bucket.append(value)
 
     def harvest(self, node: Any, name: str = "", max_depth: int = 6) -> None:
@@ -95,10 +115,13 @@ class ValuePool:
             seen.add(id(cur))
             if isinstance(cur, dict):
                 items = list(cur.items())
-                for k, _ in items:
+                for k, v in items:
                     if nm:
                         # `{"booking_record": {"3426812": {...}}}`: the id is a value of `booking_record`.
                         self.add(nm, str(k))
+                        if k in ("id", "name") and isinstance(v, int | str):
+                            # `ticket_queue: [{"id": 3, ...}]`: 3 is a ticket id.
+                            self.add(f"{nm}.{k}", v)
                 stack.extend((v, str(k), depth + 1) for k, v in reversed(items))
             elif isinstance(cur, list | tuple):
                 stack.extend((v, nm, depth + 1) for v in reversed(cur[:MAX_VALUES_PER_NAME]))

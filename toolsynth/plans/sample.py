@@ -23,6 +23,7 @@ from toolsynth.plans.toolflow import plan_messages, plan_schema, skeleton_from_a
 from toolsynth.plans.bfcl_states import bfcl_class, sample_bfcl_config
 from toolsynth.plans.dryrun import DryRun
 from toolsynth.plans.grounding import PlanFailure
+from toolsynth.plans.pool import ValuePool
 from toolsynth.plans.values import ValueMaker
 from toolsynth.plans.walk import CoverageSampler, Walk, WalkIndex
 
@@ -113,6 +114,8 @@ class PlanSampler:
     worked: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _by_class: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
     failed_tools: dict[str, int] = field(default_factory=dict)  # tool → plans it made fail
+    _total_uses: int = 0
+    _state_pools: dict[tuple[str, int], ValuePool] = field(default_factory=dict)
     walk_stats: dict[str, int] = field(
         default_factory=lambda: {"walks": 0, "restarts": 0, "jumps": 0, "short": 0}
     )
@@ -151,19 +154,47 @@ class PlanSampler:
         assert best is not None
         return best
 
-    def backend_for(self, tools: list[str], category: str, rng: random.Random) -> dict[str, Any] | None:
+    def backend_for(
+        self, tools: list[str], category: str, rng: random.Random, need: PlanFailure | None = None
+    ) -> dict[str, Any] | None:
         """BFCL classes + initial state when every needed tool is a BFCL multi-turn function (offered look-alikes
-        from those classes run too; others are simulated by synthesize)."""
+        from those classes run too; others are simulated by synthesize). `need`: the failure of the last state
+        tried; states holding a value for what it blamed (a booking, a card) are preferred."""
         graph_tools = self.graph.tools
         classes = [bfcl_class(graph_tools[t]) for t in tools]
         if not classes or any(c is None for c in classes):
             return None
         names = sorted({c for c in classes if c is not None})
-        config = sample_bfcl_config(names, rng)
+        accept = self._holds(need) if need is not None else None
+        config = sample_bfcl_config(names, rng, accept)
         backend: dict[str, Any] = {"kind": "bfcl", "classes": names, "initial_config": config}
         if category == "long_context":
             backend["long_context"] = True
         return backend
+
+    def _holds(self, need: PlanFailure) -> Any:
+        tool = self.graph.tools.get(need.tool)
+        cls = bfcl_class(tool) if tool is not None else None
+        if cls is None or not need.blamed:
+            return None
+        wants = [(p, str((tool.properties.get(p) or {}).get("description") or "")) for p in need.blamed]
+
+        def accept(cfg: dict[str, Any]) -> bool:
+            key = (cls, id(cfg))
+            pool = self._state_pools.get(key)
+            if pool is None:
+                pool = self._state_pools[key] = ValuePool()
+                pool.harvest(cfg.get(cls) or {})
+            return all(any(s >= 2 for s, _ in pool.candidates(p, d)) for p, d in wants)
+
+        return accept
+
+    def over_cap(self, tool: str) -> bool:
+        """The tool is in more plans than `hub_cap` × a fair share (the mean plans per tool) so far."""
+        uses = self.coverage.uses
+        total = self._total_uses
+        fair = total / max(1, len(uses))
+        return uses.get(tool, 0) >= self.config.hub_cap * fair + 2
 
     def unrunnable(self, tool: str) -> bool:
         """A tool the backend has refused in several plans and never run (BFCL's weather lookup always answers
@@ -219,14 +250,13 @@ class PlanSampler:
         # drawn again before the walk is given up. A state given with the plan (ToolFlow) is the plan's own.
         states = self.config.state_draws if backend is not None and not have_backend else 1
         for k in range(states):
-            if k:
-                backend = self.backend_for(backend_tools, category, rng)
             try:
                 return Outcome(i, record=self._assemble(skel, seed, category, rng, backend))
-            except PlanFailure:
+            except PlanFailure as exc:
                 if k == states - 1:
                     raise
                 _reset(skel)
+                backend = self.backend_for(backend_tools, category, rng, need=exc)
         raise AssertionError("unreachable")
 
     def _assemble(
@@ -239,6 +269,7 @@ class PlanSampler:
             names = list(dict.fromkeys([*self.assembler.offered_base(skel), *self._class_tools(backend)]))
             dry = DryRun(backend, [self.graph.tools[t] for t in names])
         values = ValueMaker(rng, self.config.optional_arg_rate, dry, self.worked)
+        values.crowded = self.over_cap
         try:
             return self.assembler.assemble(
                 skel, strategy=self.strategy, seed=seed, category=category, values=values, backend=backend
@@ -272,6 +303,8 @@ class PlanSampler:
                 break
             if self.failed_tools and any(self.unrunnable(t) for t in walk.tools):
                 continue
+            if attempt < cfg.max_attempts - 1 and any(self.over_cap(t) for t in walk.tools):
+                continue  # a hub: its share of plans is at the cap already
             built = magnet_skeleton(
                 walk, self.index, category, rng, cfg, want_insert=want_insert, want_merge=want_merge
             )
@@ -296,6 +329,7 @@ class PlanSampler:
                 continue
             assert out.record is not None
             self.coverage.record(out.record["tools"])
+            self._total_uses += len(out.record["tools"])
             return out
         tools = last_walk.tools if last_walk else []
         if failure is not None:
@@ -381,12 +415,17 @@ class PlanSampler:
         jobs = [self.toolflow_job(i) for i in range(self.n)]
         sem = asyncio.Semaphore(max(1, concurrency))
 
-        async def one(job: ToolflowJob) -> Outcome:
+        async def one(job: ToolflowJob) -> tuple[bool, dict[str, Any] | None, str | None, str | None]:
             async with sem:
-                ok, data, error, raw = await ask(job)
-            out = self.toolflow_finish(job, ok, data, error, raw)
-            if on_done is not None:
-                on_done(out)
-            return out
+                return await ask(job)
 
-        return list(await asyncio.gather(*(one(j) for j in jobs)))
+        answers = await asyncio.gather(*(one(j) for j in jobs))
+        # Plans are finished in plan order, whatever order the answers came in: the dry run learns across plans
+        # (argument sets that ran, hubs), so the order must not depend on the model's latency.
+        out = []
+        for job, (ok, data, error, raw) in zip(jobs, answers, strict=True):
+            outcome = self.toolflow_finish(job, ok, data, error, raw)
+            if on_done is not None:
+                on_done(outcome)
+            out.append(outcome)
+        return out

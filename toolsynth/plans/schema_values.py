@@ -172,7 +172,8 @@ def schema_value(name: str, schema: Any, rng: random.Random, depth: int = 0) -> 
         schema = {}
     if "const" in schema:
         return schema["const"]
-    enum = enum_values(schema)
+    # An array's `[Enum]` in its description lists the allowed items, not values for the array itself.
+    enum = enum_values(schema) if main_type(schema) != "array" or "enum" in schema else []
     if enum:
         return rng.choice(enum)
     examples = schema.get("examples")

@@ -460,7 +460,8 @@ class Assembler:
             phrases = []
             same_turn = {id(c) for c in t.calls} | {id(b) for c in t.calls for b in c.before}
             for k, call in enumerate(t.calls):
-                if t.kind == "call":
+                if t.kind in ("call", "refuse"):
+                    # (a refused turn re-offered later states them: the re-offer turn only says "what about now?")
                     for b in call.before:
                         # A prerequisite the dry run found (log in first): the user gives what it needs.
                         pre = {} if t.reoffer else {p: v for p, v in (b.args or {}).items() if p not in b.dep_args()}

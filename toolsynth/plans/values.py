@@ -54,8 +54,9 @@ class ValueMaker:
         self.results: list[tuple[str, Any]] = []  # (call id, real output) of the calls that ran, in order
         self.producers: dict[str, Any] = {}  # call id → the skeleton call (SCall) that ran
         self.turn_start = 0  # results before this index come from earlier turns
+        self.crowded: Any = None  # tool name → True when it is in too many plans already (the run's hub cap)
         self.bounds: dict[str, tuple[float, float]] = {}  # ranges the backend's errors named ("between 0 and 1")
-        self.memory: dict[str, Any] = {}  # simulated tools: parameter → the value the plan used for it
+        self.memory: dict[str, tuple[str, Any]] = {}  # simulated tools: parameter → (tool, value) first used
         self.sources: dict[str, int] = {"result": 0, "backend": 0, "schema": 0, "llm": 0}
 
     def executable(self, tool: Tool) -> bool:
@@ -96,13 +97,15 @@ class ValueMaker:
         keep: dict[str, Any] | None = None,
         invent: set[str] | frozenset[str] = frozenset(),
         force: set[str] | frozenset[str] = frozenset(),
+        avoid: dict[str, list[Any]] | None = None,
     ) -> Drawn:
         """Values for every required parameter (and some optional ones) not in `exclude`. `given` values (from the
         planner model, already schema-checked) are kept on a first attempt. `no_deps`: parameters the user states
         (a split turn's withheld value), which therefore never come from a result. `keep`: values of
         the previous draw the backend's error did not blame, kept as they were; `invent`: parameters the
         error said must be new (a name that already exists), drawn from the schema; `force`: optional
-        parameters the error asked for."""
+        parameters the error asked for;
+        `avoid`: values the backend refused for a parameter in this call's earlier draws."""
         rng = self.rng
         props = tool.properties
         required = set(tool.required)
@@ -127,25 +130,29 @@ class ValueMaker:
             if proposed and attempt == 0:
                 value = given[pname]  # type: ignore[index]
                 self.sources["llm"] += 1
-            elif pname in before and pname not in invent:
-                value = before[pname]
-                drawn.grounded.add(pname)
-                self.sources["backend"] += 1
-            if value is MISSING and executable and pname not in no_deps and attempt < 3:
+            if value is MISSING and executable and pname not in no_deps:
                 hit = self.earlier(pname, pschema)
-                if hit is not None:
+                if hit is not None and hit[0] not in (avoid or {}).get(pname, ()):
                     value = hit[0]
                     drawn.deps[pname] = (hit[1], hit[2])
                     drawn.grounded.add(pname)
                     self.sources["result"] += 1
+            if value is MISSING and pname in before and pname not in invent:
+                if before[pname] not in (avoid or {}).get(pname, ()):
+                    value = before[pname]
+                    drawn.grounded.add(pname)
+                    self.sources["backend"] += 1
             if value is MISSING and pool is not None and pname not in invent:
-                value = self._from_pool(pool, pname, pschema, attempt)
+                value = self._from_pool(pool, pname, pschema, attempt, (avoid or {}).get(pname, ()))
                 if value is not MISSING:
                     drawn.grounded.add(pname)
                     self.sources["backend"] += 1
             if value is MISSING and not executable and pname in self.memory and pname not in _FREE_TEXT:
-                if fits_type(self.memory[pname], pschema):
-                    value = self.memory[pname]
+                # Another tool's call used this parameter: the same id/name again (a repeated call of the same
+                # tool, as a parallel turn makes, asks for other values).
+                owner, remembered = self.memory[pname]
+                if owner != tool.name and fits_type(remembered, pschema):
+                    value = remembered
                     self.sources["result"] += 1
             if value is MISSING:
                 if pname in self.bounds and main_type(pschema) in ("number", "integer"):
@@ -155,13 +162,15 @@ class ValueMaker:
             drawn.arguments[pname] = value
         return drawn
 
-    def _from_pool(self, pool: Any, pname: str, pschema: dict[str, Any], attempt: int) -> Any:
+    def _from_pool(
+        self, pool: Any, pname: str, pschema: dict[str, Any], attempt: int, avoid: Any = ()
+    ) -> Any:
         integer = main_type(pschema) == "integer"
         cands = []
         for s, v in pool.candidates(pname, str(pschema.get("description") or "")):
             if integer and isinstance(v, str) and v.isdigit() and len(v) < 12:
                 v = int(v)  # ids kept as dict keys are strings: `tweets: {"0": ...}` holds tweet 0
-            if fits_type(v, pschema):
+            if fits_type(v, pschema) and v not in avoid:
                 cands.append((s, v))
         if not cands:
             return MISSING
@@ -191,9 +200,9 @@ class ValueMaker:
                 seen.pop(0)
             seen.append(dict(arguments))
 
-    def remember(self, arguments: dict[str, Any]) -> None:
+    def remember(self, tool: str, arguments: dict[str, Any]) -> None:
         for k, v in arguments.items():
-            self.memory.setdefault(k, v)
+            self.memory.setdefault(k, (tool, v))
 
 
 def accept_llm_values(tool: Tool, values: Any) -> dict[str, Any]:

@@ -167,6 +167,12 @@ class BFCLBackend(Backend):
                 inst._load_scenario(
                     copy.deepcopy(self.initial_config.get(cls_name, {})), long_context=long_context
                 )
+                if long_context:
+                    # BFCL's long-context extensions (extra cards, bookings, files) are module-level dicts put
+                    # into the state by reference: without a copy, one dialog's payments show in the next.
+                    for k, v in list(vars(inst).items()):
+                        if not k.startswith("_"):
+                            setattr(inst, k, copy.deepcopy(v))
             self.instances[cls_name] = inst
         # tool name as offered → (class, method name, Tool for validation)
         self.routes: dict[str, tuple[str, str, Tool | None]] = {}
