@@ -43,11 +43,22 @@ def test_every_stage_has_help():
         assert r.exit_code == 0, (cmd, r.output)
 
 
-def test_user_error_is_one_line_without_traceback():
+def test_user_error_is_one_line_without_traceback(tmp_path):
+    missing = tmp_path / "missing.jsonl"
     proc = subprocess.run(
-        [sys.executable, "-m", "toolsynth", "report", "no/such/run"], capture_output=True, text=True
+        [
+            sys.executable,
+            "-m",
+            "toolsynth",
+            "make-preferences",
+            str(missing),
+            "-o",
+            str(tmp_path / "p.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
-    assert proc.stderr.startswith("error: no/such/run: not a directory")
+    assert proc.stderr.startswith(f"error: {missing}: file not found")
     assert "Traceback" not in proc.stderr

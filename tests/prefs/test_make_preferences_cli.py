@@ -104,31 +104,64 @@ def test_kinds_and_recipe_settings_apply(tmp_path, dialogs_file):
     assert pairs and {(p.kind, p.error) for p in pairs} == {("rule", "missing_argument")}
 
 
-def test_a_killed_run_resumes_without_losing_or_duplicating(tmp_path, dialogs_file):
-    ref = tmp_path / "ref.jsonl"
-    assert _make(dialogs_file, ref).exit_code == 0
-    # a kill after two dialogs: their lines are in the journal (as an uninterrupted run writes them), plus a torn
-    # third line
-    from toolsynth.prefs.run import journal_path
+def _die_after(n_requests: int) -> None:
+    """The model fails with a bad-key error (fatal: the run stops) after `n_requests` hint-free requests."""
+    from bfcl_plan_fixtures import HINT_MARK
 
+    from toolsynth.llm.scripted import ScriptedModel
+
+    seen = 0
+
+    def reply(req):
+        nonlocal seen
+        if req.tools is None or HINT_MARK in (req.messages[0].get("content") or ""):
+            return None
+        seen += 1
+        return {"error": 401} if seen > n_requests else None
+
+    ScriptedModel.add_rule(None, reply, first=True)
+
+
+def test_a_killed_run_resumes_without_losing_or_duplicating(tmp_path, dialogs_file):
+    from toolsynth.llm.scripted import ScriptedModel
+
+    ref = tmp_path / "ref.jsonl"
+    assert _make(dialogs_file, ref, "-c", "1").exit_code == 0
     out = tmp_path / "out.jsonl"
-    ids = sorted(Dialog.from_record(x).id for x in read_artifact(dialogs_file, "dialog"))
-    j = journal_path(out)
-    j.open()
-    by_dialog: dict[str, list] = {}
-    for rec in read_artifact(ref, "preference"):
-        by_dialog.setdefault(rec["dialog_id"], []).append({k: v for k, v in rec.items() if k != "schema"})
-    empty = {"by_kind": {}, "by_error": {}, "skipped": {}}
-    for did in ids[:2]:
-        j.write({"dialog_id": did, "pairs": by_dialog.get(did, []), "stats": empty, "error": None})
-    j.close()
-    with open(partial_path(out), "ab") as fh:
+    rule = len(ScriptedModel.rules)
+    _die_after(5)  # a few dialogs in: the run stops, the journal keeps the finished ones
+    r = _make(dialogs_file, out, "-c", "1")
+    assert r.exit_code != 0 and not out.exists()
+    journal = partial_path(out).read_bytes().count(b"\n")
+    assert 1 <= journal < 5
+    with open(partial_path(out), "ab") as fh:  # and a line torn by the kill
         fh.write(b'{"schema": "toolsynth.preference_batch/1", "dialog_id": "dia')
-    r = _make(dialogs_file, out)
+    del ScriptedModel.rules[0 : len(ScriptedModel.rules) - rule]
+    r = _make(dialogs_file, out, "-c", "1")
     assert r.exit_code == 0, r.output
     summary = orjson.loads(r.stdout)
-    assert summary["resumed_from_journal"] == 2 and summary["dialogs"] == 5
+    assert summary["resumed_from_journal"] == journal and summary["dialogs"] == 5
     assert out.read_bytes() == ref.read_bytes()
+
+
+def test_a_journal_made_with_other_settings_is_not_resumed(tmp_path, dialogs_file):
+    from toolsynth.llm.scripted import ScriptedModel
+
+    out = tmp_path / "out.jsonl"
+    rule = len(ScriptedModel.rules)
+    _die_after(5)
+    assert _make(dialogs_file, out, "-c", "1", "--per-dialog", "1").exit_code != 0
+    del ScriptedModel.rules[0 : len(ScriptedModel.rules) - rule]
+    r = _make(dialogs_file, out, "-c", "1", "--per-dialog", "2")
+    assert r.exit_code == 0 and orjson.loads(r.stdout)["resumed_from_journal"] == 0
+    assert all(n == 2 for n in _pairs_per_dialog(out).values())
+
+
+def _pairs_per_dialog(path) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for rec in read_artifact(path, "preference"):
+        out[rec["dialog_id"]] = out.get(rec["dialog_id"], 0) + 1
+    return out
 
 
 def _user_error(r) -> str:
@@ -147,6 +180,11 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, dialogs_file):
     broken.write_bytes(orjson.dumps(rec) + b"\n")
     msg = _user_error(_make(broken, tmp_path / "y.jsonl"))
     assert "broken.jsonl:1" in msg and "turns" in msg
+    rec = next(iter(read_artifact(dialogs_file, "dialog")))
+    rec["turns"][0]["end"] = 999
+    broken.write_bytes(orjson.dumps(rec) + b"\n")
+    msg = _user_error(_make(broken, tmp_path / "y.jsonl"))
+    assert "broken.jsonl:1" in msg and "turns[0]: span" in msg
     assert "--kinds" in _user_error(_make(dialogs_file, tmp_path / "z.jsonl", "--kinds", "rules,model"))
     recipe = tmp_path / "bad.yaml"
     recipe.write_text(f"strategy: magnet\ncatalog: {tmp_path}\nprefs: {{rules: {{invent: 1.0}}}}\n")

@@ -10,6 +10,7 @@ arguments that break the schema) is refused before it runs, as every backend ref
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,20 +90,21 @@ class DialogCase:
         cached = self._states.get(fork)
         if cached is None:
             st = self.replayer.state_before(self.dialog, fork)
-            token = None
-            if st.backend is not None:
-                try:
-                    token = st.backend.checkpoint()
-                except Exception:  # noqa: BLE001 - a backend whose state cannot be copied is rebuilt each time
-                    token = None
-            cached = self._states[fork] = (st, token)
+            cached = self._states[fork] = (st, _snapshot(st.backend))
             return ReplayedState(st.backend, dict(st.outcomes), list(st.simulated))
         st, token = cached
-        if st.backend is not None:
+        backend = st.backend
+        if backend is not None:
             if token is None:
                 return self.replayer.state_before(self.dialog, fork)
-            st.backend.restore(token)
-        return ReplayedState(st.backend, dict(st.outcomes), list(st.simulated))
+            backend = _from_snapshot(backend, token)
+        return ReplayedState(backend, dict(st.outcomes), list(st.simulated))
+
+    def outcomes_before(self, fork: int) -> ReplayedState:
+        """The replay at `fork` for reading its outcomes only (no private copy of the backend is made)."""
+        if fork not in self._states:
+            return self.state(fork)
+        return self._states[fork][0]
 
     def simulator(self, st: ReplayedState) -> Any:
         """The tool agent for the tools no backend runs, with the history the dialog had at the fork."""
@@ -125,9 +127,6 @@ class DialogCase:
 
     # -- executing a negative's calls --
 
-    def needs_backend(self, calls: list[ToolCall], offered: dict[str, Tool]) -> bool:
-        return any(not call_format_problems(c, offered, self.tools) for c in calls)
-
     async def execute(
         self, calls: list[ToolCall], turn: DialogTurn, fork: int, st: ReplayedState | None = None
     ) -> tuple[dict[str, ExecResult], list[Message]] | None:
@@ -136,12 +135,13 @@ class DialogCase:
         from toolsynth.synth.runner import run_call
 
         offered = self.offered(turn)
+        malformed = {c.id: bool(call_format_problems(c, offered, self.tools)) for c in calls}
         results: dict[str, ExecResult] = {}
-        if st is None and self.needs_backend(calls, offered):
+        if st is None and not all(malformed.values()):
             st = self.state(fork)
         sim = None
         for c in calls:
-            if call_format_problems(c, offered, self.tools):
+            if malformed[c.id]:
                 r = refused(c, offered, self.tools)
             else:
                 assert st is not None
@@ -184,7 +184,7 @@ class DialogCase:
             for c in m.tool_calls
         ]
         if prefix_calls:
-            st = self.state(neg.fork)
+            st = self.outcomes_before(neg.fork)
             for c in prefix_calls:
                 if c.id in st.outcomes:
                     results.setdefault(c.id, st.outcomes[c.id])
@@ -215,6 +215,30 @@ class DialogCase:
         called = {c.name for m in msgs[turn.start : upto] if m.role == "assistant" for c in m.tool_calls}
         due = [c for c in expected.calls if c.tool in called]
         return expected.model_copy(update={"calls": due or expected.calls})
+
+
+def _snapshot(backend: Any) -> Any:
+    """A copy of a backend's state to start each negative from: a pickle of the whole backend where it pickles (a
+    pickle round trip is several times cheaper than `deepcopy` on BFCL's object trees), else its own checkpoint,
+    else None (the state is then replayed for every negative)."""
+    if backend is None:
+        return None
+    try:
+        return ("pickle", pickle.dumps(backend, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # noqa: BLE001 - modules, locks, open files: fall back to the backend's own copy
+        pass
+    try:
+        return ("checkpoint", backend.checkpoint())
+    except Exception:  # noqa: BLE001 - a backend whose state cannot be copied at all
+        return None
+
+
+def _from_snapshot(backend: Any, token: Any) -> Any:
+    how, data = token
+    if how == "pickle":
+        return pickle.loads(data)  # noqa: S301 - bytes this process pickled a moment ago, never read from a file
+    backend.restore(data)
+    return backend
 
 
 def refused(call: ToolCall, offered: dict[str, Tool], tools: dict[str, Tool]) -> ExecResult:

@@ -36,9 +36,24 @@ class PrefsContext:
     config: PrefsConfig
     synth: SynthConfig = field(default_factory=SynthConfig)
     gateway: Any = None
-    negative_model: str | None = (
-        None  # the model string the hint-free assistant resolves to (for the records)
-    )
+    # the model string the hint-free assistant resolves to (for the records)
+    negative_model: str | None = None
+
+    def fingerprint(self) -> str:
+        """What a dialog's pairs depend on: a journal made under other settings is not resumed."""
+        import hashlib
+
+        llm = getattr(self.gateway, "config", None)
+        body = {
+            "prefs": self.config.model_dump(mode="json"),
+            "synth": self.synth.model_dump(mode="json", exclude={"concurrency"}),
+            "llm": llm.model_dump(
+                mode="json", include={"model", "temperature", "max_tokens", "seed", "roles"}
+            )
+            if llm is not None and hasattr(llm, "model_dump")
+            else None,
+        }
+        return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
 def _empty_stats() -> dict[str, Any]:
@@ -56,9 +71,10 @@ class DialogPairs:
     stats: dict[str, Any]
     error: str | None = None
 
-    def to_record(self) -> dict[str, Any]:
+    def to_record(self, fingerprint: str | None = None) -> dict[str, Any]:
         return {
             "dialog_id": self.dialog_id,
+            "fingerprint": fingerprint,
             "pairs": [p.to_record() for p in self.pairs],
             "stats": self.stats,
             "error": self.error,
@@ -149,6 +165,10 @@ async def pairs_for_dialog(dialog: Dialog, ctx: PrefsContext) -> DialogPairs:
     except ToolsynthError as exc:
         # A replay that disagrees with the record, a backend that cannot start: this dialog gives no pairs.
         return DialogPairs(dialog.id, [], stats, error=exc.one_line())
+    except Exception as exc:  # noqa: BLE001 - one broken dialog must not end a long run; it is counted and named
+        log.warning("dialog %s: %s: %s", dialog.id, type(exc).__name__, exc)
+        log.debug("traceback", exc_info=True)
+        return DialogPairs(dialog.id, [], stats, error=f"{type(exc).__name__}: {exc}")
     pairs = [pair_of(case, n) for n in kept]
     for p in pairs:
         stats["by_kind"][p.kind]["kept"] += 1
@@ -211,11 +231,30 @@ def read_dialogs(path: str | Path) -> Any:
 
     for lineno, rec in enumerate(read_artifact(path, "dialog"), 1):
         try:
-            yield lineno, Dialog.from_record(rec)
+            dialog = Dialog.from_record(rec)
         except ValidationError as exc:
             err = exc.errors()[0]
             loc = ".".join(str(p) for p in err["loc"])
             raise InputError(f"invalid dialog: {loc}: {err['msg']}", where=f"{path}:{lineno}") from exc
+        problem = shape_problem(dialog)
+        if problem:
+            raise InputError(f"invalid dialog {dialog.id}: {problem}", where=f"{path}:{lineno}")
+        yield lineno, dialog
+
+
+def shape_problem(dialog: Dialog) -> str | None:
+    """What makes a dialog's indexes unusable (turn spans, step and result positions), or None."""
+    n = len(dialog.messages)
+    for k, t in enumerate(dialog.turns):
+        if not 0 <= t.start <= t.end <= n:
+            return f"turns[{k}]: span {t.start}..{t.end} is outside the {n} messages"
+        for j, st in enumerate(t.steps):
+            if not t.start <= st.message < t.end or dialog.messages[st.message].role != "assistant":
+                return f"turns[{k}].steps[{j}]: message {st.message} is not an assistant message of the turn"
+        for j, r in enumerate(t.results):
+            if not t.start <= r.message < t.end or dialog.messages[r.message].role != "tool":
+                return f"turns[{k}].results[{j}]: message {r.message} is not a tool message of the turn"
+    return None
 
 
 def journal_path(out: str | Path) -> JournalWriter:
@@ -232,6 +271,10 @@ async def make_preferences(
 ) -> PrefsSummary:
     """Pairs of every dialog in `dialogs` into `out`, resumably (rerun the same call after a kill)."""
     journal = journal_path(out)
+    fingerprint = ctx.fingerprint()
+    if _stale(journal, fingerprint):
+        log.warning("%s was started with other settings: starting over", journal.partial)
+        journal.partial.unlink()
     done = journal.done_ids()
     if done:
         log.info("resuming: %d dialogs are already in the journal", len(done))
@@ -244,7 +287,7 @@ async def make_preferences(
     async def one(dialog: Dialog) -> None:
         try:
             result = await pairs_for_dialog(dialog, ctx)
-            journal.write(result.to_record())
+            journal.write(result.to_record(fingerprint))
             if on_dialog is not None:
                 on_dialog(result)
         except BaseException as exc:  # noqa: BLE001 - surfaced below, after the tasks in flight are stopped
@@ -284,6 +327,14 @@ async def make_preferences(
     summary = promote(journal, seen)
     summary.resumed = resumed
     return summary
+
+
+def _stale(journal: JournalWriter, fingerprint: str) -> bool:
+    """Whether the journal holds a dialog made under other settings."""
+    journal.done_ids()  # cuts a torn last line
+    if not journal.partial.exists():
+        return False
+    return any(rec.get("fingerprint") != fingerprint for rec in read_artifact(journal.partial, journal.kind))
 
 
 def promote(journal: JournalWriter, keep: set[str]) -> PrefsSummary:

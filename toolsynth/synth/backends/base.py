@@ -165,16 +165,17 @@ _VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}
 
 
 def _validator(schema: dict[str, Any]) -> Any:
-    """One validator per schema object (building one costs more than validating a call with it)."""
+    """One jsonschema validator per parameters schema (building one costs more than most validations). Keyed by the
+    schema object, checked by identity, so a schema that is garbage collected and its id reused is never confused."""
     import jsonschema
 
     hit = _VALIDATORS.get(id(schema))
     if hit is not None and hit[0] is schema:
         return hit[1]
-    validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    validator = validator_cls(schema)
     if len(_VALIDATORS) > 4096:
         _VALIDATORS.clear()
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    validator = cls(schema)
     _VALIDATORS[id(schema)] = (schema, validator)
     return validator
 
@@ -182,6 +183,7 @@ def _validator(schema: dict[str, Any]) -> Any:
 def validate_arguments(tool: Tool, arguments: dict[str, Any]) -> list[str]:
     """JSON Schema problems with `arguments` for `tool` (empty list = valid). Unknown argument names count as
     problems even when the schema allows additional properties: a hallucinated argument is never fine here."""
+
     problems: list[str] = []
     props = tool.properties
     for name in arguments:
