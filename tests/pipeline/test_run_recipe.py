@@ -62,6 +62,8 @@ def test_run_writes_every_stage_and_accounts_for_every_plan(tmp_path):
     assert all(r["failure"]["layer"] for r in rejected)
     for artifact in ("tools.jsonl", "plans.jsonl", "dialogs.jsonl"):
         assert read_manifest(out / artifact)["toolsynth_version"]
+    exported = orjson.loads((out / "export" / "export.manifest.json").read_bytes())
+    assert exported["counts"]["dialogs"]["input"] == len(accepted)
     # Plans are reproducible: the same recipe again gives byte-identical plans.
     first = (out / "plans.jsonl").read_bytes()
     again = _run("run", str(recipe), "--until", "sample-plans", "--force", cwd=tmp_path)

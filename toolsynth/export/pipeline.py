@@ -30,7 +30,7 @@ from toolsynth.export.formats.base import FileKind, Skip
 from toolsynth.export.source import iter_dialogs, iter_pairs
 from toolsynth.export.split import SPLITS, split_of
 from toolsynth.export.stats import ExportStats
-from toolsynth.export.view import ExportDialog
+from toolsynth.export.view import ExportDialog, with_dialog_rules
 
 PAIR_FORMATS = ("trl-dpo", "mdpo")  # formats that hold nothing but pairs
 
@@ -240,7 +240,13 @@ def run_export(
         names = [n for n in names if n not in PAIR_FORMATS]
     mods = {n: registry.get(n) for n in names}
     if "hf" in mods:
-        mods["hf"].require_datasets()
+        try:
+            mods["hf"].require_datasets()
+        except ToolsynthError:
+            if "all" not in cfg.formats:
+                raise
+            stats.formats_not_written["hf"] = "the datasets package is not installed"
+            del mods["hf"]
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -257,10 +263,14 @@ def run_export(
             (staging / n).mkdir()
             files[n] = _Files(staging / n, mod)
         split_cfg = cfg.split
+        # what pairs need from their dialog's tool-list notices (only dialogs whose list changes have any)
+        tool_rules: dict[str, tuple[list[dict[str, Any]], dict[str, str]]] = {}
         for _where, d in iter_dialogs(dialogs):
             m = by_id[d.id]
             if m.dropped is not None:
                 continue
+            if d.user_rewrites and preferences is not None:
+                tool_rules[d.id] = (d.tools, d.user_rewrites)
             split = split_of(d.plan_id, split_cfg.validation, split_cfg.test)
             _count_kept(d, stats, split)
             for n, f in files.items():
@@ -281,6 +291,8 @@ def run_export(
                     stats.pairs_dropped[f"dialog_{m.dropped}"] += 1
                     continue
                 stats.pairs_kept += 1
+                if p.dialog_id in tool_rules:
+                    p = with_dialog_rules(p, *tool_rules[p.dialog_id])
                 split = split_of(p.plan_id, split_cfg.validation, split_cfg.test)
                 for n, f in files.items():
                     if f.fmt.PAIRS is None:

@@ -11,7 +11,7 @@ The rules live here once, so every format says the same thing about the same dia
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -43,6 +43,7 @@ class ExportDialog:
     failed_turns: set[int] = field(default_factory=set)
     reoffers: int = 0  # turns whose user message carries a tool-list notice
     checks: list[tuple[str, bool | None]] = field(default_factory=list)  # (layer, passed) per checked turn
+    user_rewrites: dict[str, str] = field(default_factory=dict)  # user text → the same with its tool notice
 
     @property
     def parallel(self) -> bool:
@@ -67,17 +68,7 @@ class ExportDialog:
         kept = self.messages[:cut]
         if not any(m.train for m in kept):
             return None
-        return ExportDialog(
-            self.id,
-            self.plan_id,
-            self.category,
-            self.system,
-            self.tools,
-            kept,
-            set(),
-            self.reoffers,
-            self.checks,
-        )
+        return replace(self, messages=kept, failed_turns=set())
 
 
 @dataclass
@@ -103,7 +94,7 @@ def tool_name(tool: dict[str, Any]) -> str:
 
 def _clean(msg: Message) -> Message:
     """Canonical content rule: None for a message that only calls tools, never "" for it."""
-    if msg.role == "assistant" and msg.tool_calls and not (msg.content or "").strip():
+    if msg.role == "assistant" and msg.tool_calls and msg.content is not None and not msg.content.strip():
         return msg.model_copy(update={"content": None})
     return msg
 
@@ -165,12 +156,13 @@ def dialog_view(dialog: Dialog, *, where: str) -> ExportDialog:
         offered = list(t.offered_tools)
         if added or removed:
             inserts.append((max(t.start - shift, 0), _notice(added, removed), t.index))
+    rewrites: dict[str, str] = {}
     for pos, text, turn in reversed(inserts):
         if pos < len(out) and out[pos].message.role == "user":
             m = out[pos].message
-            out[pos] = ExportMessage(
-                m.model_copy(update={"content": f"{text}\n\n{m.content or ''}".rstrip()}), False, turn
-            )
+            new = f"{text}\n\n{m.content or ''}".rstrip()
+            rewrites[m.content or ""] = new
+            out[pos] = ExportMessage(m.model_copy(update={"content": new}), False, turn)
         else:  # the model acts again with no user message: the notice is a user message of its own
             out.insert(pos, ExportMessage(Message(role="user", content=text), False, turn))
     return ExportDialog(
@@ -183,6 +175,7 @@ def dialog_view(dialog: Dialog, *, where: str) -> ExportDialog:
         failed_turns=failed,
         reoffers=len(inserts),
         checks=[(c.layer, c.passed) for c in dialog.checks],
+        user_rewrites=rewrites,
     )
 
 
@@ -208,4 +201,27 @@ def pair_view(pair: PreferencePair, *, where: str) -> ExportPair:
         kind=pair.kind,
         error=pair.error,
         turn=pair.turn,
+    )
+
+
+def with_dialog_rules(
+    pair: ExportPair, dialog_tools: list[dict[str, Any]], rewrites: dict[str, str]
+) -> ExportPair:
+    """A pair of a dialog whose tool list changes: the dialog's first tool list and the same in-band notices on the
+    same user messages (both sides), so a pair never says more or less about the tools than its dialog's record."""
+
+    def fix(msgs: list[Message]) -> list[Message]:
+        return [
+            m.model_copy(update={"content": rewrites[m.content or ""]})
+            if m.role == "user" and (m.content or "") in rewrites
+            else m
+            for m in msgs
+        ]
+
+    return replace(
+        pair,
+        tools=dialog_tools,
+        prompt=fix(pair.prompt),
+        chosen=fix(pair.chosen),
+        rejected=fix(pair.rejected),
     )

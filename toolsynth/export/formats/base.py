@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
@@ -23,17 +23,6 @@ class FileKind:
     stem: str  # "" for the SFT files (train.jsonl), e.g. "preference." for pairs
     features: list[dict[str, Any]] = field(default_factory=list)  # datasets YAML features, [] = inferred
     config: str = "default"
-
-
-class Format(Protocol):
-    NAME: str
-    SFT: FileKind | None
-    PAIRS: FileKind | None
-
-    def sft(self, dialog: Any) -> dict[str, Any]: ...
-    def pair(self, pair: Any) -> dict[str, Any]: ...
-    def check_sft(self, record: dict[str, Any]) -> None: ...
-    def check_pair(self, record: dict[str, Any]) -> None: ...
 
 
 def string(name: str) -> dict[str, Any]:
