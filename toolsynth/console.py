@@ -23,9 +23,15 @@ class _PlainFormatter(logging.Formatter):
         return msg if record.levelno == logging.INFO else f"{record.levelname.lower()}: {msg}"
 
 
+# Stage progress (`toolsynth run`): INFO records of this child logger reach the handler below at the default verbosity,
+# while every other INFO line still needs -v (a command's stderr stays one line on a user error).
+progress_log = logging.getLogger("toolsynth.progress")
+
+
 def setup_logging(verbosity: int) -> None:
-    """verbosity: -1 quiet (errors only), 0 progress (info), 1 and more debug."""
-    level = {-1: logging.ERROR, 0: logging.INFO}.get(verbosity, logging.DEBUG)
+    """verbosity: -1 quiet (errors only), 0 warnings and stage progress, 1 info, 2 debug."""
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    progress_log.setLevel(logging.ERROR if verbosity < 0 else min(level, logging.INFO))
     handler: logging.Handler
     if stderr.is_terminal:
         from rich.logging import RichHandler

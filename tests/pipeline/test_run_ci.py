@@ -138,4 +138,13 @@ def test_interrupted_run_exits_130_and_the_rerun_resumes(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     st = _statuses(done)
     assert st["sample-plans"] == "skipped" and st["synthesize"] == "ran"
-    assert "resuming" in done.stderr
+    out = tmp_path / "out"
+    finished = [
+        orjson.loads(line)["plan_id"]
+        for f in ("dialogs.jsonl", "dialogs.rejects.jsonl")
+        for line in (out / f).read_text().splitlines()
+    ]
+    plans = [orjson.loads(line)["id"] for line in (out / "plans.jsonl").read_text().splitlines()]
+    assert sorted(finished) == sorted(
+        plans
+    )  # every plan once: nothing lost or made twice by the interruption

@@ -24,7 +24,7 @@ from typing import Any
 import typer
 
 from toolsynth.commands.common import emit_json
-from toolsynth.console import log, stdout
+from toolsynth.console import log, progress_log, stdout
 
 STAGES = ("convert", "build-graph", "sample-plans", "synthesize", "make-preferences", "export", "report")
 STATE_FILE = "run-state.json"
@@ -261,13 +261,13 @@ def command(
         fp = fingerprint(r, stage)
         shown = str(stage.outputs[0])
         if unchanged(state, stage, fp) and not (restart and stage.name == "synthesize"):
-            log.info("stage %s: skipped, inputs and settings unchanged (%s)", stage.name, shown)
+            progress_log.info("stage %s: skipped, inputs and settings unchanged (%s)", stage.name, shown)
             summary.append({"stage": stage.name, "status": "skipped", "artifact": shown, "seconds": 0.0})
             continue
         argv = _argv(stage)
         if restart and stage.name == "synthesize":
             argv.append("--restart")
-        log.info("stage %s: toolsynth %s", stage.name, " ".join(argv))
+        progress_log.info("stage %s: toolsynth %s", stage.name, " ".join(argv))
         t0 = time.perf_counter()
         # standalone_mode=False: errors propagate as exceptions to the CLI's one-line error handler; a stage that
         # ends with typer.Exit(n) returns n instead, and a non-zero n stops the pipeline with that code.

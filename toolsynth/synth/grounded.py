@@ -220,7 +220,10 @@ def _result_phrase(value: Any) -> str:
     if isinstance(value, dict):
         items = [(k, v) for k, v in value.items() if not isinstance(v, dict | list)][:3]
         if items:
-            return ", ".join(f"{humanize(str(k))} {render_value(v)}" for k, v in items)
+            return ", ".join(
+                f"{humanize(str(k))} {render_value(v) if v not in ('', None) else '(empty)'}"
+                for k, v in items
+            )
         if value:
             k, v = next(iter(value.items()))
             return f"{humanize(str(k))} {_clip(render_value(v), 120)}"
