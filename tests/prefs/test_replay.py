@@ -19,8 +19,10 @@ from toolsynth.synth.replay import Replayer, ReplayMismatch, recorded_calls
 from toolsynth.synth.runner import SynthContext, synthesize_dialog
 
 
-def _replayer(d):
-    return DialogCase(d).replayer
+def _replayer(d, backend=None):
+    from toolsynth.synth.config import SynthConfig
+
+    return DialogCase(d, synth=SynthConfig(backend=backend)).replayer
 
 
 def _tampered(d, turn: int):
@@ -59,8 +61,10 @@ def test_bfcl_replay_that_differs_from_the_record_is_an_error():
 
 
 def test_python_module_replay_matches_and_detects_a_changed_record(tmp_path):
-    d = accepted(bank_plan(bank_module(tmp_path)))
-    rp = _replayer(d)
+    plan = bank_plan(bank_module(tmp_path))
+    # the module is the user's (synth.backend), as a data record may not name one
+    d = accepted(plan, backend=plan.backend)
+    rp = _replayer(d, backend=plan.backend)
     st = rp.state_at(d, 2, 0)  # after open_account and deposit
     assert st.backend.execute(ToolCall(id="q", name="get_balance", arguments={"account_id": 101})).output == {
         "balance": 50
@@ -118,7 +122,8 @@ def test_rollback_on_a_backend_that_does_not_replay_the_same_is_an_error(tmp_pat
     with pytest.raises(ReplayMismatch, match="draw"):
         import asyncio
 
-        asyncio.run(synthesize_dialog(plan, SynthContext(gateway=scripted_gateway(), config=SynthConfig())))
+        cfg = SynthConfig(backend=plan.backend)
+        asyncio.run(synthesize_dialog(plan, SynthContext(gateway=scripted_gateway(), config=cfg)))
 
 
 def test_rollback_replays_the_kept_calls_so_the_regenerated_turn_sees_the_same_state():

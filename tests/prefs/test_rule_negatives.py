@@ -106,10 +106,13 @@ def test_wrong_value_keeps_the_type_and_is_caught_by_execution(name):
         (arg,) = [a for a in old.arguments if old.arguments[a] != new.arguments[a]]
         assert type(old.arguments[arg]) is type(new.arguments[arg])
         assert jsonschema.Draft202012Validator(tools[new.name].parameters).is_valid(new.arguments)
-        assert "execution" in _layers(p)
-        # the error is the real backend's answer to the wrong value, recorded in the rejected side's result
+        # a right-typed value that is not the planned one breaks adherence to the plan (and, where it names
+        # nothing that exists, execution too)
+        assert _layers(p) & {"adherence", "execution"}
+        # where execution caught it, the error is the real backend's answer, recorded in the rejected side's result
         result = next(m for m in p.rejected if m.role == "tool" and m.tool_call_id == new.id)
-        assert "error" in (result.content or "")
+        if "execution" in _layers(p):
+            assert "error" in (result.content or "")
 
 
 def test_extra_argument_is_a_hallucinated_argument_caught_by_format():
@@ -181,8 +184,23 @@ def test_per_dialog_spreads_pairs_over_error_classes():
 
 def test_a_rejected_side_that_passes_every_check_is_dropped_and_counted():
     # On the message dialog a wrong value is still a working call (another real user id logs in, another text is
-    # sent): every such candidate passes the checks, so none becomes a pair.
+    # sent). With a recipe that requires only format and execution, such a candidate passes every required check,
+    # so none becomes a pair. (With adherence required, the value that is not the planned one is caught there.)
+    import asyncio
+
+    from bfcl_plan_fixtures import scripted_gateway
+
+    from toolsynth.prefs.config import PrefsConfig
+    from toolsynth.prefs.run import PrefsContext, pairs_for_dialog
+    from toolsynth.synth.config import SynthConfig
+
     d = dialog("message")
-    res = pairs(d, kinds=["rule"], rules={"wrong_value": 1.0}, per_dialog=None)
+    synth = SynthConfig(checks=["format", "execution"], required_checks=["format", "execution"])
+    prefs = PrefsConfig(
+        kinds=["rule"], rules={"wrong_value": 1.0}, per_dialog=None, checks=["format", "execution"]
+    )
+    res = asyncio.run(pairs_for_dialog(d, PrefsContext(prefs, synth=synth, gateway=scripted_gateway())))
     k = res.stats["by_kind"]["rule"]
-    assert k["candidates"] >= 1 and k["accidentally_correct"] == k["candidates"] and res.pairs == []
+    assert k["accidentally_correct"] >= 1  # a working call with another value passes format and execution
+    assert len(res.pairs) == k["candidates"] - k["accidentally_correct"]
+    assert all(c.passed is False for p in res.pairs for c in p.failed_checks)

@@ -69,6 +69,13 @@ def command(
         8, "--concurrency", "-c", min=1, max=1024, help="Dialogs worked on at once."
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Bypass the model response cache."),
+    backend: str | None = typer.Option(
+        None,
+        "--backend",
+        "-b",
+        help="Replay and run calls on this backend: `python:<module>[:Class]` (your code), `bfcl`, or `simulated` "
+        "(default: the recipe's `synth.backend`, else each dialog's own, which may only be bfcl or simulated).",
+    ),
     stats: bool = typer.Option(
         False, "--stats", help="Print pairs per kind and error class, and the drop counts."
     ),
@@ -109,6 +116,8 @@ def command(
         cache_dir = cd if cd.is_absolute() else cache_base / cd
     gateway = Gateway(llm, stage="make-preferences", cache_dir=cache_dir)
     neg_model = llm.roles[prefs.role].model or llm.model
+    if backend:
+        synth = synth.model_copy(update={"backend": backend})
     ctx = PrefsContext(config=prefs, synth=synth, gateway=gateway, negative_model=neg_model)
 
     async def _go() -> Any:

@@ -17,7 +17,8 @@ from typing import Any
 from toolsynth.catalog.model import Tool
 from toolsynth.messages import Message, ToolCall
 from toolsynth.plans.record import ExpectedAction, Plan, PlanTurn
-from toolsynth.synth.backends.base import ExecResult, validate_arguments
+from toolsynth.synth.backends.base import ExecResult, normalize_spec, validate_arguments
+from toolsynth.synth.backends.trust import combine
 from toolsynth.synth.checks import call_format_problems
 from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.ingest import BAD_ARGS_KEY, tool_from_def
@@ -61,7 +62,10 @@ class DialogCase:
         for i, d in enumerate(dialog.tools):
             t = tool_from_def(d, source=dialog.id, where=f"{dialog.id}.tools[{i}]")
             self.tools.setdefault(t.name, t)
-        self.replayer = Replayer(dialog.backend_spec, list(self.tools.values()))
+        # Data never chooses code: the dialog's own spec may only name the allow-listed backends; a `python:`
+        # module comes from the user (`synth.backend` in the recipe, `--backend`), as in synthesize.
+        spec = combine(normalize_spec(dialog.backend_spec), normalize_spec(self.synth.backend))
+        self.replayer = Replayer(spec, list(self.tools.values()), trusted=True)
         self._states: dict[int, tuple[ReplayedState, Any]] = {}
 
     # -- where things are --
