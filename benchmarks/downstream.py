@@ -216,16 +216,16 @@ def main() -> None:
     )
     p.add_argument("--base", default="local/smollm2", help="base model: local/smollm2 or a model directory")
     p.add_argument(
-        "--per-category", type=int, default=2, help="BFCL entries per category (fewest turns first)"
+        "--per-category", type=int, default=1, help="BFCL entries per category (fewest turns first)"
     )
-    p.add_argument("--sft-steps", type=int, default=16)
-    p.add_argument("--mdpo-steps", type=int, default=8)
+    p.add_argument("--sft-steps", type=int, default=4)
+    p.add_argument("--mdpo-steps", type=int, default=2)
     p.add_argument("--sft-epochs", type=float, default=1.0)
     p.add_argument("--mdpo-epochs", type=float, default=1.0)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--max-length", type=int, default=4096)
-    p.add_argument("--max-steps", type=int, default=3, help="model steps per turn (BFCL allows 20)")
-    p.add_argument("--max-new-tokens", type=int, default=96)
+    p.add_argument("--max-steps", type=int, default=2, help="model steps per turn (BFCL allows 20)")
+    p.add_argument("--max-new-tokens", type=int, default=64)
     p.add_argument("--no-int8", action="store_true", help="evaluate in float32 (int8 is the CPU default)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
