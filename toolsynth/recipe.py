@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from toolsynth.errors import RecipeError
 from toolsynth.export.config import ExportConfig
@@ -42,6 +42,14 @@ class Recipe(BaseModel):
 
     # Where the recipe file lives: relative paths in it are resolved against this.
     base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _one_user_backend(self) -> Recipe:
+        # A plan may only name bfcl or simulated (data never chooses code), so plans sampled over the recipe's own
+        # module (`plans.backend`) run in synthesize on that module unless `synth.backend` says otherwise.
+        if self.synth.backend is None and self.plans.backend is not None:
+            self.synth = self.synth.model_copy(update={"backend": self.plans.backend})
+        return self
 
     def resolve(self, path: str) -> Path:
         # normpath: messages and manifests show `out/x`, not `recipes/../out/x` (recipes sit beside their outputs).

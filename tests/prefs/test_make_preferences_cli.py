@@ -104,6 +104,23 @@ def test_kinds_and_recipe_settings_apply(tmp_path, dialogs_file):
     assert pairs and {(p.kind, p.error) for p in pairs} == {("rule", "missing_argument")}
 
 
+def _count_hint_free() -> list[int]:
+    """A rule that only counts hint-free requests (and answers none): how many a whole run makes."""
+    from bfcl_plan_fixtures import HINT_MARK
+
+    from toolsynth.llm.scripted import ScriptedModel
+
+    seen = [0]
+
+    def reply(req):
+        if req.tools is not None and HINT_MARK not in (req.messages[0].get("content") or ""):
+            seen[0] += 1
+        return None
+
+    ScriptedModel.add_rule(None, reply, first=True)
+    return seen
+
+
 def _die_after(n_requests: int) -> None:
     """The model fails with a bad-key error (fatal: the run stops) after `n_requests` hint-free requests."""
     from bfcl_plan_fixtures import HINT_MARK
@@ -126,10 +143,14 @@ def test_a_killed_run_resumes_without_losing_or_duplicating(tmp_path, dialogs_fi
     from toolsynth.llm.scripted import ScriptedModel
 
     ref = tmp_path / "ref.jsonl"
-    assert _make(dialogs_file, ref, "-c", "1").exit_code == 0
-    out = tmp_path / "out.jsonl"
     rule = len(ScriptedModel.rules)
-    _die_after(5)  # a few dialogs in: the run stops, the journal keeps the finished ones
+    seen = _count_hint_free()
+    assert _make(dialogs_file, ref, "-c", "1").exit_code == 0
+    del ScriptedModel.rules[0 : len(ScriptedModel.rules) - rule]
+    out = tmp_path / "out.jsonl"
+    # part-way through (the dialogs make about as many requests each): the run stops, the journal keeps the
+    # finished ones
+    _die_after(max(1, seen[0] * 3 // 5))
     r = _make(dialogs_file, out, "-c", "1")
     assert r.exit_code != 0 and not out.exists()
     journal = partial_path(out).read_bytes().count(b"\n")

@@ -39,7 +39,8 @@ class DryRun:
     _looks: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.backend = make_backend(self.spec, self.tools)
+        # trusted: the spec is sample-plans' own (BFCL states, or the recipe's `plans.backend`), never read from data
+        self.backend = make_backend(self.spec, self.tools, trusted=True)
         # Tools whose calls only look (get_*, cat): the pool stays valid after them.
         self._looks = {t.name for t in self.tools if only_looks(t.original_name)}
         for t in sorted(self.tools, key=lambda t: t.name):
@@ -57,7 +58,7 @@ class DryRun:
 
     def _clean(self) -> None:
         if self._dirty:
-            self.backend = make_backend(self.spec, self.tools)
+            self.backend = make_backend(self.spec, self.tools, trusted=True)
             assert self.backend is not None
             for call in self.accepted:
                 self.backend.execute(call)

@@ -191,7 +191,9 @@ class PlanSampler:
 
             self._user_spec = normalize_spec(self.config.backend) or {}
             probe = (
-                make_backend(self._user_spec, list(self.graph.tools.values())) if self._user_spec else None
+                make_backend(self._user_spec, list(self.graph.tools.values()), trusted=True)
+                if self._user_spec
+                else None
             )
             self._user_handles = {n for n in self.graph.tools if probe is not None and probe.handles(n)}
         if not self._user_spec or not all(t in self._user_handles for t in tools):
