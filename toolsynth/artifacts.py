@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import glob
 import hashlib
 import heapq
 import os
@@ -102,6 +103,14 @@ def _mkstemp_like_open(path: Path) -> tuple[int, str]:
     return fd, tmp
 
 
+def sweep_stale_temps(path: Path) -> None:
+    """Remove the temp files a killed writer of `path` left (`.<name>.*.tmp`): the artifact they were meant to
+    become has just been written whole, so they hold nothing anyone can use."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
 def write_failed(exc: OSError, path: Path) -> ToolsynthError:
     """A failed write (read-only directory, full disk, quota) as the one-line error the CLI prints (exit 2)."""
     return ToolsynthError(f"cannot write: {exc.strerror or exc}", where=str(path))
@@ -118,6 +127,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        sweep_stale_temps(path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise write_failed(exc, path) from exc
@@ -239,6 +249,7 @@ class ArtifactWriter:
             self._fh.close()
             if exc_type is None:
                 os.replace(self._tmp, self.path)
+                sweep_stale_temps(self.path)
         except OSError as err:
             # A full disk often shows only at the final flush: the temp file goes, the final name stays as it was.
             with contextlib.suppress(OSError):

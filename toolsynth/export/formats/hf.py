@@ -42,6 +42,25 @@ def features(kind: FileKind) -> Any:
     return datasets.Features({f["name"]: datasets.List(datasets.Json()) for f in kind.features})
 
 
+def _stable_fingerprints(saved: Path) -> None:
+    """`datasets` fingerprints a loaded dataset by its source files' paths and times (a staging folder here), so
+    `state.json` would differ between two exports of the same data: make it a hash of the saved Arrow data."""
+    import hashlib
+
+    import orjson
+
+    for state_file in sorted(saved.glob("*/state.json")):
+        h = hashlib.sha256()
+        for arrow in sorted(state_file.parent.glob("*.arrow")):
+            with arrow.open("rb") as fh:
+                for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    h.update(chunk)
+        state = orjson.loads(state_file.read_bytes())
+        state["_fingerprint"] = h.hexdigest()[:16]
+        # the same layout datasets writes (indent 2, sorted keys), so the file reads back as its own
+        state_file.write_text(orjson.dumps(state, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode())
+
+
 def finish(directory: Path, files: dict[str, list[str]]) -> dict[str, int]:
     """Turn the staged JSONL files into DatasetDicts and Parquet files; rows per kind and split."""
     datasets = require_datasets()
@@ -56,6 +75,7 @@ def finish(directory: Path, files: dict[str, list[str]]) -> dict[str, int]:
             "json", data_files=data_files, features=features(file_kind), cache_dir=str(cache)
         )
         dd.save_to_disk(str(directory / label))
+        _stable_fingerprints(directory / label)
         for split, ds in dd.items():
             pq = directory / "parquet" / label / f"{split}.parquet"
             pq.parent.mkdir(parents=True, exist_ok=True)
