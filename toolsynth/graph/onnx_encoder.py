@@ -27,7 +27,7 @@ from toolsynth.console import log
 _TRANSFORMER = "sentence_transformers.models.Transformer"
 _POOLING = "sentence_transformers.models.Pooling"
 _NORMALIZE = "sentence_transformers.models.Normalize"
-EXPORT_VERSION = 2  # bump when the export recipe changes, so old exports are not reused
+EXPORT_VERSION = 3  # bump when the export recipe changes, so old exports are not reused
 
 
 def available() -> bool:
@@ -94,7 +94,7 @@ def export(model_dir: Path, out_dir: Path, quantized: bool) -> Path:
     from transformers import AutoModel
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    log.info("exporting %s to int8 ONNX (once; kept in %s)", model_dir, out_dir)
+    log.info("exporting %s to ONNX, fp32 and int8 (once; kept in %s)", model_dir, out_dir)
     inner = AutoModel.from_pretrained(str(model_dir)).eval()
 
     class _Hidden(torch.nn.Module):
@@ -136,7 +136,10 @@ def export(model_dir: Path, out_dir: Path, quantized: bool) -> Path:
             per_channel=True,
             op_types_to_quantize=["MatMul"],
         )
-        os.replace(staged, final)  # atomic: a concurrent or killed export never leaves half a file
+        # Both files are kept, each under its own name (atomic: a concurrent or killed export never leaves half a
+        # file); the fp32 one must never be the int8 weights under the fp32 name.
+        os.replace(staged, out_dir / "model_int8.onnx")
+        os.replace(fp32, out_dir / "model.onnx")
     return final
 
 

@@ -61,26 +61,14 @@ def _trainer_class() -> type:
 def dpo_args(cfg: TrainConfig, output_dir: str, *, use_cpu: bool) -> Any:
     from trl import DPOConfig
 
+    from toolsynth.train.sft import trainer_settings
+
     return DPOConfig(
-        output_dir=output_dir,
+        **trainer_settings(cfg, output_dir, use_cpu=use_cpu),
         beta=cfg.mdpo.eta,
         loss_type=["sigmoid", "sft"],
         loss_weights=[cfg.mdpo.mdpo_weight, cfg.mdpo.sft_weight],
-        learning_rate=cfg.learning_rate,
-        num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps,
-        per_device_train_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation,
-        max_length=None,  # over-long pairs are left out before, never truncated here
-        seed=cfg.seed,
-        gradient_checkpointing=cfg.gradient_checkpointing,
-        logging_steps=1,
-        save_strategy="no",
-        report_to=[],
-        use_cpu=use_cpu,
-        bf16=False,
         remove_unused_columns=True,
-        disable_tqdm=True,
     )
 
 
