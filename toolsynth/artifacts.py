@@ -17,7 +17,7 @@ import heapq
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -268,8 +268,11 @@ def write_artifact(path: str | Path, kind: str, records: Iterable[dict[str, Any]
     return w.count
 
 
-def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (line number, record) from any JSONL file, streaming; a bad line raises InputError naming it."""
+def iter_jsonl(
+    path: str | Path, on_bad: Callable[[int, str], Any] | None = None
+) -> Iterator[tuple[int, Any]]:
+    """Yield (line number, record) from any JSONL file, streaming; a bad line raises InputError naming it, or, with
+    `on_bad`, yields (line number, on_bad(line number, reason)) and the file goes on."""
     path = Path(path)
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed in finally, generator-friendly
@@ -283,13 +286,19 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 continue
             try:
                 rec = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                raise InputError(f"invalid JSON ({exc})", where=f"{path}:{lineno}") from exc
-            if not isinstance(rec, dict):
-                raise InputError(
-                    f"expected a JSON object per line, got {type(rec).__name__}", where=f"{path}:{lineno}"
+                problem = (
+                    None
+                    if isinstance(rec, dict)
+                    else f"expected a JSON object per line, got {type(rec).__name__}"
                 )
-            yield lineno, rec
+            except orjson.JSONDecodeError as exc:
+                problem = f"invalid JSON ({exc})"
+            if problem is None:
+                yield lineno, rec
+            elif on_bad is None:
+                raise InputError(problem, where=f"{path}:{lineno}")
+            else:
+                yield lineno, on_bad(lineno, problem)
     finally:
         fh.close()
 

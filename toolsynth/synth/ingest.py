@@ -302,31 +302,8 @@ class Unreadable:
 def _lines(path: str | Path, keep_going: bool) -> Iterator[tuple[int, dict[str, Any] | Unreadable]]:
     """(line, record) per non-empty line; with `keep_going` a line that is not a JSON object yields `Unreadable`
     (judged as a failing record) instead of ending the file."""
-    if not keep_going:
-        yield from iter_jsonl(path)
-        return
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed in finally, generator-friendly
-    except FileNotFoundError as exc:
-        raise InputError("file not found", where=str(path)) from exc
-    except IsADirectoryError as exc:
-        raise InputError("expected a JSONL file, got a directory", where=str(path)) from exc
-    try:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                yield lineno, Unreadable(f"line-{lineno}", f"invalid JSON ({exc})", {})
-                continue
-            if not isinstance(rec, dict):
-                reason = f"expected a JSON object per line, got {type(rec).__name__}"
-                yield lineno, Unreadable(f"line-{lineno}", reason, {})
-                continue
-            yield lineno, rec
-    finally:
-        fh.close()
+    on_bad = (lambda lineno, reason: Unreadable(f"line-{lineno}", reason, {})) if keep_going else None
+    return iter_jsonl(path, on_bad)
 
 
 def read_dialogs(
