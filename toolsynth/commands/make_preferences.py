@@ -79,6 +79,27 @@ def command(
     stats: bool = typer.Option(
         False, "--stats", help="Print pairs per kind and error class, and the drop counts."
     ),
+    executor: str | None = typer.Option(
+        None,
+        "--executor",
+        help="Where the pairs are made: local (this process, the default) or ray (default: the recipe's "
+        "`prefs.executor`).",
+    ),
+    address: str | None = typer.Option(
+        None, "--address", help="ray: host:port of a running Ray cluster's head (default: start a local one)."
+    ),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        max=256,
+        help="ray: worker actors, each with its own model client and --concurrency (default 2).",
+    ),
+    shard: str | None = typer.Option(
+        None,
+        "--shard",
+        help="I/N: only the dialogs of shard I of N (0-based, by dialog id); `toolsynth merge` joins the outputs.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Turn accepted dialogs into multi-turn preference pairs (MAGNET): each rejected side fails a synthesis check.
@@ -98,11 +119,17 @@ def command(
     if recipe is not None:
         r = load_recipe(recipe)
         llm, synth, prefs, cache_base = r.llm, r.synth, r.prefs, r.base_dir
+    from toolsynth.shard import parse_shard
+
+    part = parse_shard(shard)
     updates: dict[str, Any] = {"kinds": _kinds(kinds, list(prefs.kinds))}
     if per_dialog is not None:
         updates["per_dialog"] = per_dialog
     if negative_model:
         updates["negative_model"] = negative_model
+    from toolsynth.executors.config import executor_config
+
+    updates["executor"] = executor_config(prefs.executor, executor, address, workers)
     prefs = prefs.model_copy(update=updates)
     llm_updates: dict[str, Any] = {}
     if model:
@@ -130,7 +157,9 @@ def command(
                     pairs += len(result.pairs) if result is not None else 0
                     bar.advance(1, status=f"{pairs} pairs")
 
-                return await make_preferences(dialogs, output, ctx, concurrency=concurrency, on_dialog=tick)
+                return await make_preferences(
+                    dialogs, output, ctx, concurrency=concurrency, on_dialog=tick, shard=part
+                )
         finally:
             await gateway.aclose()
 
@@ -146,6 +175,7 @@ def command(
         "model": llm.model,
         "negative_model": neg_model if "model" in prefs.kinds else None,
         "recipe": str(recipe) if recipe else None,
+        "shard": part.to_record() if part else None,
     }
     write_manifest(
         output,

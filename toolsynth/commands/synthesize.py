@@ -62,6 +62,22 @@ def command(
         "--shard",
         help="I/N: only the plans of shard I of N (0-based, by plan id); `toolsynth merge` joins the outputs.",
     ),
+    executor: str | None = typer.Option(
+        None,
+        "--executor",
+        help="Where dialogs are made: local (this process, the default) or ray (default: the recipe's "
+        "`synth.executor`).",
+    ),
+    address: str | None = typer.Option(
+        None, "--address", help="ray: host:port of a running Ray cluster's head (default: start a local one)."
+    ),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        max=256,
+        help="ray: worker actors, each with its own model client and --concurrency (default 2).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Turn dialog plans into verified multi-turn function-calling dialogs (user, assistant and tool agents).
@@ -98,6 +114,9 @@ def command(
     llm = llm.model_copy(update=updates)
     if backend:
         synth = synth.model_copy(update={"backend": backend})
+    from toolsynth.executors.config import executor_config
+
+    synth = synth.model_copy(update={"executor": executor_config(synth.executor, executor, address, workers)})
 
     from toolsynth.shard import parse_shard
     from toolsynth.synth.plan_source import PlanSource

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from toolsynth.executors.config import ExecutorConfig
+
 NegativeSource = Literal["regeneration", "model", "rule"]
 CheckName = Literal["format", "execution", "semantic", "adherence"]
 
@@ -66,3 +68,10 @@ class PrefsConfig(BaseModel):
         "(a model call); off = such negatives are skipped",
     )
     seed: int = Field(default=0, description="which actions the rules pick and how they corrupt them")
+    executor: ExecutorConfig = Field(
+        default_factory=ExecutorConfig,
+        # Where pairs are made, not what they hold: left out of every dump (the resume fingerprint, manifests,
+        # `toolsynth run`'s stage state).
+        exclude=True,
+        description="where the dialogs' pairs are made: `local` (default) or `ray` with `address` and `workers`",
+    )

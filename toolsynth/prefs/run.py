@@ -9,7 +9,6 @@ pairs, only with a (dialog id, offset) index of the journal.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from toolsynth.prefs.classify import classify
 from toolsynth.prefs.config import PrefsConfig
 from toolsynth.prefs.pairs import choose, pair_of
 from toolsynth.prefs.record import PreferencePair
+from toolsynth.shard import Shard
 from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.record import Dialog
 
@@ -268,37 +268,36 @@ async def make_preferences(
     *,
     concurrency: int = 8,
     on_dialog: Callable[[DialogPairs | None], None] | None = None,
+    shard: Shard | None = None,
 ) -> PrefsSummary:
-    """Pairs of every dialog in `dialogs` into `out`, resumably (rerun the same call after a kill)."""
+    """Pairs of every dialog in `dialogs` into `out`, resumably (rerun the same call after a kill).
+
+    `shard`: only the dialogs whose id falls in it (`toolsynth.shard`); `toolsynth merge` joins the shards' outputs
+    into this function's unsharded output. `ctx.config.executor` says where the pairs are made."""
+    from toolsynth.prefs.job import dialog_executor
+
+    # The executor first: an unreachable Ray cluster or a missing ray fails before any file is touched.
+    executor = dialog_executor(ctx, max(1, concurrency))
     journal = journal_path(out)
     fingerprint = ctx.fingerprint()
-    if _stale(journal, fingerprint):
-        log.warning("%s was started with other settings: starting over", journal.partial)
-        journal.partial.unlink()
-    done = journal.done_ids()
+    try:
+        if _stale(journal, fingerprint):
+            log.warning("%s was started with other settings: starting over", journal.partial)
+            journal.partial.unlink()
+        done = journal.done_ids()
+    except BaseException:
+        executor.close()
+        raise
     if done:
         log.info("resuming: %d dialogs are already in the journal", len(done))
     seen: set[str] = set()
     resumed = 0
-    sem = asyncio.Semaphore(max(1, concurrency))
-    tasks: set[asyncio.Task[None]] = set()
-    failure: list[BaseException] = []
+    source = iter(read_dialogs(dialogs))
 
-    async def one(dialog: Dialog) -> None:
-        try:
-            result = await pairs_for_dialog(dialog, ctx)
-            journal.write(result.to_record(fingerprint))
-            if on_dialog is not None:
-                on_dialog(result)
-        except BaseException as exc:  # noqa: BLE001 - surfaced below, after the tasks in flight are stopped
-            failure.append(exc)
-        finally:
-            sem.release()
-
-    journal.open()
-    try:
-        for _, dialog in read_dialogs(dialogs):
-            if dialog.id in seen:
+    def next_dialog() -> Dialog | None:
+        nonlocal resumed
+        for _, dialog in source:
+            if dialog.id in seen or (shard is not None and not shard.owns(dialog.id)):
                 continue  # the same dialog twice would give the same pairs twice
             seen.add(dialog.id)
             if dialog.id in done:
@@ -306,24 +305,21 @@ async def make_preferences(
                 if on_dialog is not None:
                     on_dialog(None)
                 continue
-            await sem.acquire()
-            if failure:
-                sem.release()
-                break
-            task = asyncio.create_task(one(dialog))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        if tasks:
-            await asyncio.gather(*tasks)
-    except BaseException:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+            return dialog
+        return None
+
+    def sink(result: DialogPairs) -> None:
+        """A finished dialog, in the driver: the one place that writes the journal."""
+        journal.write(result.to_record(fingerprint))
+        if on_dialog is not None:
+            on_dialog(result)
+
+    journal.open()
+    try:
+        await executor.run(next_dialog, sink)
     finally:
+        executor.close()
         journal.close()
-    if failure:
-        raise failure[0]
     summary = promote(journal, seen)
     summary.resumed = resumed
     return summary

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from toolsynth.executors.config import ExecutorConfig
+
 CheckName = Literal["format", "execution", "semantic", "adherence"]
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -104,6 +106,13 @@ class SynthConfig(BaseModel):
         le=1024,
         description="dialogs in flight; default: `llm.concurrency` plus an eighth, so the model always has "
         "`llm.concurrency` requests while some dialogs do local work",
+    )
+    executor: ExecutorConfig = Field(
+        default_factory=ExecutorConfig,
+        # Where dialogs are made, not what they hold: left out of every dump (fingerprints, manifests' settings,
+        # `toolsynth run`'s stage state), so switching executors never remakes a dialog.
+        exclude=True,
+        description="where the dialogs are made: `local` (default) or `ray` with `address` and `workers`",
     )
     roles: dict[str, str] = Field(
         default_factory=lambda: {

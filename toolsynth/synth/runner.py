@@ -9,14 +9,12 @@ re-exported from the modules that hold them since the split of this module.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from toolsynth.artifacts import JournalWriter, read_artifact, write_artifact
 from toolsynth.console import log
-from toolsynth.errors import LLMError
 from toolsynth.idset import IdSet
 from toolsynth.plans.record import Plan
 from toolsynth.synth.builder import DialogBuilder, calls_of, run_call, synthesize_dialog
@@ -99,6 +97,7 @@ async def run_plans(
     reuse_finished: bool = False,
     fingerprint: dict[str, Any] | None = None,
     restart: bool = False,
+    executor: Any = None,
 ) -> RunSummary:
     """Synthesize every plan into `out` (accepted) and `rejects_path(out)` (rejected), resumably.
 
@@ -107,17 +106,32 @@ async def run_plans(
     `fingerprint`: what the dialogs depend on (`synth.fingerprint`); a journal left with another one is refused
     (`ResumeMismatchError`) unless `restart`, which drops it and starts over.
 
-    `plans` is read lazily (a `PlanSource` streams it from disk): memory stays flat in the number of plans."""
-    summary = RunSummary()
-    accepted_j = JournalWriter(out, "dialog", fingerprint=fingerprint, restart=restart)
-    rejected_j = JournalWriter(rejects_path(out), "dialog_reject", fingerprint=fingerprint, restart=restart)
-    # Both journals are checked before either is touched, so a refused resume changes nothing on disk.
-    for j in (accepted_j, rejected_j):
-        j.prepare()
-    if reuse_finished and not restart:
+    `plans` is read lazily (a `PlanSource` streams it from disk): memory stays flat in the number of plans.
+    `executor`: a started `toolsynth.executors` executor to run the plans on, left open for the caller to reuse
+    and close; default: the one `ctx.config.executor` names, started and closed here."""
+    from toolsynth.synth.plan_job import PlanResult, plan_executor
+
+    # The executor first: a Ray cluster that cannot be reached or a missing ray fails here, before any file is
+    # touched.
+    owned = executor is None
+    executor = executor or plan_executor(ctx, max(1, concurrency))
+    try:
+        summary = RunSummary()
+        accepted_j = JournalWriter(out, "dialog", fingerprint=fingerprint, restart=restart)
+        rejected_j = JournalWriter(
+            rejects_path(out), "dialog_reject", fingerprint=fingerprint, restart=restart
+        )
+        # Both journals are checked before either is touched, so a refused resume changes nothing on disk.
         for j in (accepted_j, rejected_j):
-            if j.path.exists() and not j.partial.exists():
-                write_artifact(j.partial, j.kind, read_artifact(j.path, j.kind))
+            j.prepare()
+        if reuse_finished and not restart:
+            for j in (accepted_j, rejected_j):
+                if j.path.exists() and not j.partial.exists():
+                    write_artifact(j.partial, j.kind, read_artifact(j.path, j.kind))
+    except BaseException:
+        if owned:
+            executor.close()
+        raise
     done = done_ids(accepted_j, rejected_j)
     if len(done):
         log.info("resuming: %d dialogs are already in the journal", len(done))
@@ -126,71 +140,43 @@ async def run_plans(
     def status() -> str:
         return f"accepted {summary.accepted} · rejected {summary.rejected} · ${summary.cost:.4f}"
 
-    async def worker() -> None:
-        while True:
-            plan = feed.next()
-            if plan is None:
-                return
-            builder = DialogBuilder(plan, ctx)
-            try:
-                result = await builder.run()
-            except asyncio.CancelledError:
-                raise
-            except LLMError as exc:
-                # A bad key or an unknown model fails every dialog alike: stop (the journal keeps what is done).
-                # A request the provider refused on its own (context too long) only costs this dialog.
-                if type(exc).__name__ == "LLMUnavailableError":
-                    # A flaky model gave up on one call after its retries: this dialog is not judged (not
-                    # journaled, retried by a rerun) and counted; many in a row mean the model is down: stop.
-                    log.warning("dialog for %s: model unavailable: %s", plan.id, exc.one_line())
-                    errors.append(error_record(plan, builder, exc))
-                    summary.unavailable += 1
-                    streak[0] += 1
-                    if streak[0] >= UNAVAILABLE_STREAK:
-                        raise
-                    if progress is not None:
-                        progress.advance(1, status=status())
-                    continue
-                if type(exc).__name__ != "LLMRequestError":
-                    raise
-                log.warning("dialog for %s: %s", plan.id, exc.one_line())
-                result = DialogOutcome(builder._dialog(), False, error=exc.one_line())
-            except Exception as exc:  # noqa: BLE001 - one broken dialog must not end a long run
-                # A bug, not a verdict on the data: kept out of the journal (a rerun retries it), counted, and the
-                # dialog as far as it got goes to the errors file for whoever fixes the bug.
-                log.warning("dialog for %s failed: %s: %s", plan.id, type(exc).__name__, exc)
-                log.debug("traceback", exc_info=True)
-                errors.append(error_record(plan, builder, exc))
-                summary.errors += 1
-                if progress is not None:
-                    progress.advance(1, status=status())
-                continue
-            streak[0] = 0
-            if result.accepted:
-                accepted_j.write(result.dialog.to_record())
-            else:
-                rejected_j.write(result.reject_record())
-            summary.add(result)
-            if on_result is not None:
-                on_result(result)
-            if progress is not None:
-                progress.advance(1, status=status())
-
     errors: list[dict[str, Any]] = []
     streak = [0]  # dialogs in a row that ended with the model unavailable
+
+    def sink(res: PlanResult) -> None:
+        """A finished plan, in the driver: the one place that writes the journals."""
+        if res.outcome is None:
+            assert res.error is not None
+            errors.append(res.error)
+            if res.unavailable:
+                summary.unavailable += 1
+                streak[0] += 1
+                if streak[0] >= UNAVAILABLE_STREAK and res.exc is not None:
+                    raise res.exc
+            else:
+                summary.errors += 1
+            if progress is not None:
+                progress.advance(1, status=status())
+            return
+        result = res.outcome
+        streak[0] = 0
+        if result.accepted:
+            accepted_j.write(result.dialog.to_record())
+        else:
+            rejected_j.write(result.reject_record())
+        summary.add(result)
+        if on_result is not None:
+            on_result(result)
+        if progress is not None:
+            progress.advance(1, status=status())
+
     accepted_j.open()
     rejected_j.open()
     try:
-        n = max(1, concurrency)
-        tasks = [asyncio.create_task(worker()) for _ in range(n)]
-        try:
-            await asyncio.gather(*tasks)
-        except BaseException:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        await executor.run(feed.next, sink)
     finally:
+        if owned:
+            executor.close()
         accepted_j.close()
         rejected_j.close()
         write_errors(out, errors)
