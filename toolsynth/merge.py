@@ -154,7 +154,15 @@ def _records(path: Path, kind: str) -> Iterator[tuple[str, bytes]]:
                 err = exc.errors()[0]
                 loc = ".".join(str(p) for p in err["loc"])
                 raise InputError(f"invalid {kind} record: {loc}: {err['msg']}", where=f"{path}:{n}") from exc
-        yield str(rec.get("id")), dumps(rec)
+        yield sort_key(kind, rec), dumps(rec)
+
+
+def sort_key(kind: str, rec: dict[str, Any]) -> str:
+    """The order a stage writes its records in: by id, except preference pairs, which make-preferences writes by
+    dialog, then by pair id (a pair's id is a hash, so sorting by it alone would interleave dialogs)."""
+    if kind == "preference":
+        return f"{rec.get('dialog_id')}\0{rec.get('id')}"
+    return str(rec.get("id"))
 
 
 def merge_by_id(sources: list[Path], out: Path, kind: str) -> int:
@@ -168,8 +176,8 @@ def merge_by_id(sources: list[Path], out: Path, kind: str) -> int:
                 if last is not None and key == last[0]:
                     if line != last[1]:
                         raise InputError(
-                            f"two different records with id {key!r} among the inputs (not made with the same "
-                            "settings?)",
+                            f"two different records with id {key.split(chr(0))[-1]!r} among the inputs (not made "
+                            "with the same settings?)",
                             where=str(out),
                         )
                     continue
@@ -197,7 +205,32 @@ def _counts(kind: str, out: Path, written: int, rejects: int | None, pieces: lis
         return counts
     if kind == "plan":
         return {"plans": written, "rejects": rejects or 0}
+    if kind == "preference":
+        return _prefs_counts(pieces, written)
     return {"records": written}
+
+
+def _prefs_counts(pieces: list[Piece], written: int) -> dict[str, Any]:
+    """make-preferences' counts of the whole from its shards' (each dialog is in exactly one shard)."""
+    from toolsynth.prefs.run import PrefsSummary
+
+    total = PrefsSummary()
+    for p in pieces:
+        c = ((p.manifest or {}).get("counts")) or {}
+        total.dialogs += int(c.get("dialogs") or 0)
+        total.failed_dialogs += int(c.get("failed_dialogs") or 0)
+        total.errors = (total.errors + list(c.get("errors") or []))[:20]
+        for kind, counts in (c.get("by_kind") or {}).items():
+            mine = total.stats["by_kind"].setdefault(kind, dict.fromkeys(counts, 0))
+            for key, n in counts.items():
+                mine[key] = mine.get(key, 0) + int(n)
+        for section in ("by_error", "skipped"):
+            for key, n in (c.get(section) or {}).items():
+                total.stats[section][key] = total.stats[section].get(key, 0) + int(n)
+    total.pairs = written
+    out = total.to_record()
+    out.pop("resumed_from_journal", None)
+    return out
 
 
 def merge(inputs: list[Path], output: Path) -> dict[str, Any]:
