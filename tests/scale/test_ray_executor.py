@@ -40,7 +40,7 @@ def plans(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("plans") / "plans.jsonl"
     recs = [
         p.model_copy(update={"seed": p.seed + 100 * s, "id": ""}).with_id().to_record()
-        for s in range(3)
+        for s in range(2)
         for p in all_plans()
     ]
     write_artifact(path, "plan", recs)
@@ -119,8 +119,8 @@ def test_synthesize_on_ray_killed_part_way_resumes_to_the_bytes_of_one_process(r
     )
     assert journaled == 4 and not out.exists()
     # the same command again (through the CLI this time) finishes the rest
-    got = _cli("synthesize", str(plans), "-o", str(out), *COMMON, "--executor", "ray")
-    assert got["resumed_from_journal"] == 4 and got["plans"] == 15
+    got = _cli("synthesize", str(plans), "-o", str(out), *COMMON, "--executor", "ray", "--workers", "1")
+    assert got["resumed_from_journal"] == 4 and got["plans"] == 10
     assert out.read_bytes() == reference.read_bytes()
     assert _rejects(out).read_bytes() == _rejects(reference).read_bytes()
     # the workers' model calls are counted in the driver's manifest
@@ -131,7 +131,9 @@ def test_synthesize_on_ray_killed_part_way_resumes_to_the_bytes_of_one_process(r
 def test_make_preferences_on_ray_gives_the_bytes_of_one_process(reference, tmp_path):
     local, on_ray = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
     a = _cli("make-preferences", str(reference), "-o", str(local), *COMMON)
-    b = _cli("make-preferences", str(reference), "-o", str(on_ray), *COMMON, "--executor", "ray")
+    b = _cli(
+        "make-preferences", str(reference), "-o", str(on_ray), *COMMON, "--executor", "ray", "--workers", "1"
+    )
     assert a["pairs"] > 0 and on_ray.read_bytes() == local.read_bytes()
     assert {k: b[k] for k in ("dialogs", "pairs", "by_kind")} == {
         k: a[k] for k in ("dialogs", "pairs", "by_kind")
