@@ -8,7 +8,7 @@ from typing import Any
 
 from toolsynth.executors.config import ExecutorConfig
 from toolsynth.prefs.config import PrefsConfig
-from toolsynth.prefs.run import DialogPairs, PrefsContext, pairs_for_dialog
+from toolsynth.prefs.dialog_pairs import DialogPairs, PrefsContext, pairs_for_dialog
 from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.record import Dialog
 
