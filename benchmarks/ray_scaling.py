@@ -11,7 +11,8 @@ process start (`worker_process_setup_hook`).
 Per row: the executor's start-up (Ray: the actors up, each with its gateway; not in the dialogs/s; then a warm-up
 run through them, untimed, pays the workers' imports, BFCL classes and connections, as the local row's does), wall
 time of the run, dialogs/s, % of ideal (ideal: every worker's requests always in flight: calls × delay / in-flight, or the
-longest dialog's chain), and the driver's CPU per dialog. Ray's own overhead per dialog: the 1-worker run's wall
+longest dialog's chain), the driver's CPU per dialog, and whether the row's dialogs are the local row's bytes (the
+same plans in every row). Ray's own overhead per dialog: the 1-worker run's wall
 time per dialog minus the local executor's at the same concurrency, and its extra driver CPU per dialog.
 
     python benchmarks/ray_scaling.py [--delay 0.1] [--concurrency 8] [--dialogs 160] [--workers 1,2,4]
@@ -20,6 +21,7 @@ time per dialog minus the local executor's at the same concurrency, and its extr
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -77,7 +79,9 @@ def measure(kind: str, workers: int, port: int, delay: float, concurrency: int, 
     synth = SynthConfig(executor=ExecutorConfig(kind=kind, workers=workers))  # type: ignore[arg-type]
     ctx = SynthContext(gateway=gw, config=synth)
     slots = dialogs_in_flight(cfg, synth)
-    todo = plans(n, tag=f"{kind}{workers}-")
+    # The same plans in every row (each row has its own cache, so none answers another's): the rows' outputs must be
+    # the same bytes, whatever executor made them.
+    todo = plans(n, tag="run-")
 
     async def run() -> tuple[float, float, float]:
         if (
@@ -114,7 +118,11 @@ def measure(kind: str, workers: int, port: int, delay: float, concurrency: int, 
     calls = sum(per_dialog)
     in_flight = concurrency * (workers if kind == "ray" else 1)
     ideal = max(calls * delay / in_flight, max(per_dialog) * delay)
+    digest = hashlib.sha256()
+    for path in (work / "dialogs.jsonl", rejects_path(work / "dialogs.jsonl")):
+        digest.update(path.read_bytes())
     return {
+        "output_sha256": digest.hexdigest()[:16],
         "executor": kind,
         "workers": workers if kind == "ray" else None,
         "requests_in_flight": in_flight,
@@ -164,6 +172,8 @@ def main() -> None:
         proc.terminate()
         proc.wait()
     local = rows[0]
+    for r in rows:
+        r["same_bytes_as_local"] = r["output_sha256"] == local["output_sha256"]
     one = next((r for r in rows if r["workers"] == 1), None)
     overhead = (
         {
@@ -183,13 +193,15 @@ def main() -> None:
         f"{args.dialogs} dialogs per row, {os.cpu_count()} CPUs"
     )
     print(
-        "| executor | workers | requests in flight | start-up s | wall s | dialogs/s | % of ideal | driver CPU ms/dialog |"
+        "| executor | workers | requests in flight | start-up s | wall s | dialogs/s | % of ideal "
+        "| driver CPU ms/dialog | same bytes as local |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         print(
             f"| {r['executor']} | {r['workers'] or '-'} | {r['requests_in_flight']} | {r['startup_s']} | "
-            f"{r['wall_s']} | {r['dialogs_per_s']} | {r['pct_of_ideal']} | {r['driver_cpu_ms_per_dialog']} |"
+            f"{r['wall_s']} | {r['dialogs_per_s']} | {r['pct_of_ideal']} | {r['driver_cpu_ms_per_dialog']} | "
+            f"{'yes' if r['same_bytes_as_local'] else 'NO'} |"
         )
     if overhead:
         print(
