@@ -292,8 +292,8 @@ class Shop:
 
 def test_plans_run_on_a_user_python_backend(tmp_path: Path) -> None:
     from toolsynth.messages import ToolCall
-    from toolsynth.synth.backends.base import make_backend
     from toolsynth.synth.backends.python_module import tools_from_module
+    from toolsynth.synth.backends.registry import make_backend
 
     module = tmp_path / "shop.py"
     module.write_text(SHOP)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from toolsynth.graph.store import ToolGraph
+from toolsynth.plans.assemble import Assembler
 from toolsynth.plans.bfcl_states import bfcl_class, sample_bfcl_config
 from toolsynth.plans.config import CATEGORIES, PlansConfig
 from toolsynth.plans.dryrun import DryRun
@@ -22,7 +23,7 @@ from toolsynth.plans.grounding import PlanFailure
 from toolsynth.plans.magnet import Built, apply_category, magnet_skeleton
 from toolsynth.plans.pool import ValuePool
 from toolsynth.plans.record import Plan
-from toolsynth.plans.skeleton import Assembler, Skeleton
+from toolsynth.plans.skeleton import Skeleton
 from toolsynth.plans.toolflow import plan_messages, plan_schema, skeleton_from_answer
 from toolsynth.plans.values import ValueMaker
 from toolsynth.plans.walk import CoverageSampler, Walk, WalkIndex
@@ -187,7 +188,8 @@ class PlanSampler:
         if self.config.backend is None:
             return None
         if self._user_spec is None:
-            from toolsynth.synth.backends.base import make_backend, normalize_spec
+            from toolsynth.synth.backends.base import normalize_spec
+            from toolsynth.synth.backends.registry import make_backend
 
             self._user_spec = normalize_spec(self.config.backend) or {}
             probe = (

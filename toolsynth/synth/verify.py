@@ -19,7 +19,8 @@ from toolsynth.artifacts import ArtifactWriter, iter_jsonl
 from toolsynth.catalog.model import Tool
 from toolsynth.errors import InputError
 from toolsynth.plans.record import Plan
-from toolsynth.synth.backends.base import Backend, make_backend, normalize_spec
+from toolsynth.synth.backends.base import Backend, normalize_spec
+from toolsynth.synth.backends.registry import make_backend
 from toolsynth.synth.backends.trust import UntrustedBackendError, combine
 from toolsynth.synth.checks import LAYERS, RULE_LAYERS, ToolIndex, check_dialog, is_judge_error
 from toolsynth.synth.ingest import DialogFormat, Unreadable, read_dialogs

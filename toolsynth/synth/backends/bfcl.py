@@ -15,7 +15,6 @@ import copy
 import functools
 import importlib
 import inspect
-import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ import orjson
 from toolsynth.catalog.model import Tool
 from toolsynth.errors import InputError
 from toolsynth.messages import ToolCall
-from toolsynth.synth.backends.base import Backend, ExecResult, validate_arguments
+from toolsynth.synth.backends.base import Backend, ExecResult, result_error, to_jsonable, validate_arguments
 
 # The stateful multi-turn classes this backend runs. WebSearchAPI and the Memory* classes need network access or
 # heavy extra packages, so they are left to the simulator.
@@ -109,32 +108,6 @@ def _load_class(class_name: str) -> type:
     if class_name not in modules:
         raise InputError(f"unknown BFCL class {class_name!r}", where="backend.classes")
     return getattr(importlib.import_module(modules[class_name]), class_name)
-
-
-def to_jsonable(value: Any) -> Any:
-    """BFCL methods return dicts holding mpmath numbers, tuples, datetimes, even objects; make them JSON values."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [to_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    try:
-        f = float(value)  # mpf, Decimal, numpy scalars
-    except (TypeError, ValueError):
-        return str(value)
-    return f if math.isfinite(f) else str(f)
-
-
-def result_error(output: Any) -> str | None:
-    """BFCL classes report failure by returning `{"error": ...}` instead of raising."""
-    if isinstance(output, dict) and "error" in output and output["error"] not in (None, "", False):
-        return str(output["error"])
-    return None
 
 
 class BFCLBackend(Backend):
