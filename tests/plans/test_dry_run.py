@@ -16,7 +16,7 @@ from toolsynth.artifacts import read_artifact, write_artifact
 from toolsynth.catalog.load import load_catalog
 from toolsynth.catalog.model import Tool
 from toolsynth.graph.store import ToolGraph
-from toolsynth.plans.bfcl_states import bfcl_class
+from toolsynth.integrations.bfcl.states import bfcl_class
 from toolsynth.plans.config import PlansConfig
 from toolsynth.plans.paths import MISSING, leaves, resolve_field
 from toolsynth.plans.record import Plan

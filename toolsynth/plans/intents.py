@@ -8,9 +8,8 @@ import re
 from typing import Any
 
 from toolsynth.catalog.model import Tool
+from toolsynth.integrations.bfcl.descriptions import strip_class_blurb
 from toolsynth.plans.skeleton import SCall
-
-_PREFIX = re.compile(r"^.*?Tool description:\s*", re.S)
 
 
 def summary(tool: Tool) -> str:
@@ -20,7 +19,7 @@ def summary(tool: Tool) -> str:
 
 @functools.lru_cache(maxsize=8192)
 def _summary(name: str, description: str) -> str:
-    text = _PREFIX.sub("", description).strip() or name.replace("_", " ")
+    text = strip_class_blurb(description).strip() or name.replace("_", " ")
     first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].strip()
     return first.rstrip(".") if first else name
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from toolsynth.graph.store import ToolGraph
 from toolsynth.plans.assemble import Assembler
-from toolsynth.plans.bfcl_states import bfcl_class, sample_bfcl_config
+from toolsynth.integrations.bfcl.states import bfcl_class, sample_bfcl_config
 from toolsynth.plans.config import CATEGORIES, PlansConfig
 from toolsynth.plans.dryrun import DryRun
 from toolsynth.plans.grounding import PlanFailure

@@ -28,7 +28,7 @@ _BUILTIN_KINDS = frozenset({"bfcl", "python", "simulated"})
 def _builtin(kind: str) -> BackendFactory | None:
     # Imported on demand: the BFCL classes and user modules are only loaded when a dialog needs them.
     if kind == "bfcl":
-        from toolsynth.synth.backends.bfcl import BFCLBackend
+        from toolsynth.integrations.bfcl.backend import BFCLBackend
 
         return BFCLBackend.from_spec
     if kind == "python":
