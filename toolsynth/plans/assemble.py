@@ -1,16 +1,22 @@
-"""Skeleton → plan record: ground the calls (`grounding.py`), word each turn's intent, and lay the record out."""
+"""Skeleton → `Plan`: ground the calls (`grounding.py`), word each turn's intent, build the record model."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
-
-import orjson
 
 from toolsynth.catalog.model import Tool
 from toolsynth.plans.grounding import ground_calls
 from toolsynth.plans.intents import call_phrase, fmt_value, summary
+from toolsynth.plans.record import (
+    CallResult,
+    Dependency,
+    ExpectedAction,
+    Operation,
+    Plan,
+    PlannedCall,
+    PlanTurn,
+)
 from toolsynth.plans.skeleton import SCall, Skeleton, SOp, STurn, TurnKind
 from toolsynth.plans.values import ValueMaker
 from toolsynth.plans.walk import WalkIndex
@@ -65,8 +71,8 @@ class Assembler:
         category: str,
         values: ValueMaker,
         backend: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """The plan record (`Plan.to_record()` shape, stable id included)."""
+    ) -> tuple[Plan, dict[str, Any]]:
+        """The plan, stable id included, and its record (`Plan.to_record()`)."""
         tools = self.index.graph.tools
         ground_calls(skel, tools, values, self.attempts)
 
@@ -81,7 +87,7 @@ class Assembler:
                 )
         base_offer = self.offered_base(skel)
 
-        turns: list[dict[str, Any]] = []
+        turns: list[PlanTurn] = []
         parallel = nested = False
         for i, t in enumerate(skel.turns):
             offered = sorted(
@@ -120,16 +126,7 @@ class Assembler:
             elif t.kind == "refuse" and not t.intent:
                 intent = f"{intent} (no offered tool can do this)"
             if t.kind == "call":
-                calls = [
-                    {
-                        "id": c.id,
-                        "tool": c.tool,
-                        "arguments": dict(c.args or {}),
-                        "depends_on": [{"arg": a, "call": p.id, "field": f} for a, p, f in c.deps],
-                        "result": c.result,
-                    }
-                    for c in (b for x in t.calls for b in (*x.before, x))
-                ]
+                calls = [_planned_call(c) for c in (b for x in t.calls for b in (*x.before, x))]
                 nested = nested or any(c.deps for c in t.calls)
                 independent = [c for c in t.calls if not c.deps]
                 parallel = parallel or len(independent) > 1
@@ -141,13 +138,9 @@ class Assembler:
             else:
                 expected = _action("chat")
             turns.append(
-                {
-                    "index": i,
-                    "intent": intent,
-                    "user_provides": provides,
-                    "offered_tools": offered,
-                    "expected": expected,
-                }
+                PlanTurn.model_construct(
+                    index=i, intent=intent, user_provides=provides, offered_tools=offered, expected=expected
+                )
             )
 
         def op_turn(op: SOp) -> int:
@@ -160,42 +153,51 @@ class Assembler:
             return turn_index[id(op.turn)]
 
         operations = [
-            {"op": op.op, "turn": op_turn(op), "detail": _detail(op, turn_index)} for op in skel.ops
+            Operation.model_construct(op=op.op, turn=op_turn(op), detail=_detail(op, turn_index))
+            for op in skel.ops
         ]
         offered_all = sorted(
-            {n for t in turns for n in t["offered_tools"]} | set(skel.tools) | set(skel.called())
+            {n for t in turns for n in t.offered_tools} | set(skel.tools) | set(skel.called())
         )
-        # The record is built as plain data, in `Plan.to_record()`'s exact shape (this is the hot path of a MAGNET
-        # run: pydantic models cost more than everything else together); tests validate records with
+        # Built without validation (`model_construct`): every value comes from the skeleton this module typed, and
+        # validating is most of the cost of a MAGNET run. Tests validate the written records with
         # `Plan.from_record` and compare ids with `Plan.compute_id` to keep that honest.
-        record: dict[str, Any] = {
-            "id": "",
-            "strategy": strategy,
-            "seed": seed,
-            "category": category,
-            "parallel": parallel,
-            "nested": nested,
-            "goal": skel.goal or _goal(skel, tools),
-            "tools": list(skel.tools),
-            "operations": operations,
-            "turns": turns,
-            "tool_defs": {n: self.record(n) for n in offered_all},
-            "backend": backend,
-        }
-        body = {k: v for k, v in record.items() if k != "id"}
-        record["id"] = (
-            "plan-" + hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+        plan = Plan.model_construct(
+            strategy=strategy,
+            seed=seed,
+            category=category,
+            parallel=parallel,
+            nested=nested,
+            goal=skel.goal or _goal(skel, tools),
+            tools=list(skel.tools),
+            operations=operations,
+            turns=turns,
+            tool_defs={n: self.record(n) for n in offered_all},
+            backend=backend,
         )
-        return record
+        return plan, plan.identify()
+
+
+def _planned_call(c: SCall) -> PlannedCall:
+    result = c.result
+    return PlannedCall.model_construct(
+        id=c.id,
+        tool=c.tool,
+        arguments=dict(c.args or {}),
+        depends_on=[Dependency.model_construct(arg=a, call=p.id, field=f) for a, p, f in c.deps],
+        result=None if result is None else CallResult.model_construct(**result),
+    )
 
 
 def _action(
     kind: TurnKind,
-    calls: list[dict[str, Any]] | None = None,
+    calls: list[PlannedCall] | None = None,
     missing: list[str] | None = None,
     withheld: list[str] | None = None,
-) -> dict[str, Any]:
-    return {"kind": kind, "calls": calls or [], "missing": missing or [], "withheld_tools": withheld or []}
+) -> ExpectedAction:
+    return ExpectedAction.model_construct(
+        kind=kind, calls=calls or [], missing=missing or [], withheld_tools=withheld or []
+    )
 
 
 def _detail(op: SOp, turn_index: dict[int, int]) -> dict[str, Any]:
