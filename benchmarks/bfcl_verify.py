@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from toolsynth.synth import bfcl_gold
+from toolsynth.integrations.bfcl import gold as bfcl_gold
 from toolsynth.synth.record import Dialog
 
 

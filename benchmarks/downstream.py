@@ -185,7 +185,7 @@ def evaluate(models: dict[str, str], entries: dict[str, list[Any]], args: argpar
 
 
 def table(rows: list[dict]) -> str:
-    from toolsynth.train.bfcl_multi_turn import CATEGORIES
+    from toolsynth.integrations.bfcl.classes import MULTI_TURN_CATEGORIES as CATEGORIES
     from toolsynth.train.stats import wilson
 
     lines = ["| category | model | entries | correct | accuracy | 95 % CI (Wilson) | calls made |",
@@ -233,7 +233,9 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
 
-    from toolsynth.train.bfcl_multi_turn import CATEGORIES, load_category, pick, user_texts
+    from toolsynth.integrations.bfcl.classes import MULTI_TURN_CATEGORIES as CATEGORIES
+    from toolsynth.integrations.bfcl.multi_turn import load_category, user_texts
+    from toolsynth.train.bfcl_multi_turn import pick
     from toolsynth.train.decontam import Decontaminator
 
     every = {c: load_category(c) for c in CATEGORIES}

@@ -168,7 +168,7 @@ def measure(catalog: Path, n: int, seed: int, graph_dir: Path | None) -> dict[st
 
     from toolsynth.catalog.load import load_catalog
     from toolsynth.graph.store import load_graph
-    from toolsynth.plans.bfcl_states import bfcl_initial_configs
+    from toolsynth.integrations.bfcl.states import bfcl_initial_configs
 
     tools = load_catalog(catalog).tools
     if catalog.name == "multi_turn_func_doc":

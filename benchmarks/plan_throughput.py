@@ -30,10 +30,11 @@ sys.path.insert(0, str(ROOT / "tests" / "plans"))
 
 from toolsynth.artifacts import dumps, stamp  # noqa: E402
 from toolsynth.graph.store import Edge, ToolGraph, load_graph  # noqa: E402
-from toolsynth.plans.bfcl_states import bfcl_initial_configs  # noqa: E402
+from toolsynth.integrations.bfcl.states import bfcl_initial_configs  # noqa: E402
 from toolsynth.plans.config import PlansConfig  # noqa: E402
 from toolsynth.plans.magnet import magnet_skeleton  # noqa: E402
-from toolsynth.plans.sample import PlanSampler, plan_seed  # noqa: E402
+from toolsynth.plans.sample import PlanSampler  # noqa: E402
+from toolsynth.plans.slots import plan_seed  # noqa: E402
 
 TARGET = 2000.0
 

@@ -11,6 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Where a call's arguments were not a JSON object: the format check fails such calls with this reason.
+BAD_ARGS_KEY = "__unparsed_arguments__"
+
 
 class ToolCall(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -8,7 +8,8 @@ from collections import Counter
 
 import pytest
 
-from toolsynth.catalog.load import catalog_units, load_catalog
+from toolsynth.catalog.layout import catalog_units
+from toolsynth.catalog.load import load_catalog
 from toolsynth.catalog.names import NAME_PATTERN
 
 

@@ -10,7 +10,8 @@ import shutil
 import pytest
 
 from toolsynth.catalog.detect import detect, parse_file
-from toolsynth.catalog.load import catalog_units, load_catalog
+from toolsynth.catalog.layout import catalog_units
+from toolsynth.catalog.load import load_catalog
 from toolsynth.catalog.model import Tool
 from toolsynth.catalog.names import NAME_PATTERN
 from toolsynth.errors import InputError

@@ -9,13 +9,13 @@ import pytest
 from toolsynth.artifacts import (
     ArtifactWriter,
     JournalWriter,
-    _umask,
     manifest_path,
     read_artifact,
     read_manifest,
     write_artifact,
     write_manifest,
 )
+from toolsynth.artifacts.files import _umask
 from toolsynth.errors import InputError
 
 

@@ -12,7 +12,7 @@ from helpers import export, export_json, rows
 
 from toolsynth.artifacts import write_artifact
 from toolsynth.export.decontam import BfclQuestions
-from toolsynth.synth.backends.bfcl import bfcl_data_dir
+from toolsynth.integrations.bfcl.package import bfcl_data_dir
 
 
 def _copies(real_dialogs: Path, path: Path, n_plans: int, per_plan: int = 2) -> Path:

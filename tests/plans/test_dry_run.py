@@ -16,7 +16,7 @@ from toolsynth.artifacts import read_artifact, write_artifact
 from toolsynth.catalog.load import load_catalog
 from toolsynth.catalog.model import Tool
 from toolsynth.graph.store import ToolGraph
-from toolsynth.plans.bfcl_states import bfcl_class
+from toolsynth.integrations.bfcl.states import bfcl_class
 from toolsynth.plans.config import PlansConfig
 from toolsynth.plans.paths import MISSING, leaves, resolve_field
 from toolsynth.plans.record import Plan
@@ -292,8 +292,8 @@ class Shop:
 
 def test_plans_run_on_a_user_python_backend(tmp_path: Path) -> None:
     from toolsynth.messages import ToolCall
-    from toolsynth.synth.backends.base import make_backend
     from toolsynth.synth.backends.python_module import tools_from_module
+    from toolsynth.synth.backends.registry import make_backend
 
     module = tmp_path / "shop.py"
     module.write_text(SHOP)

@@ -7,7 +7,7 @@ import random
 import jsonschema
 
 from toolsynth.graph.store import ToolGraph
-from toolsynth.plans.bfcl_states import bfcl_class, sample_bfcl_config
+from toolsynth.integrations.bfcl.states import bfcl_class, sample_bfcl_config
 from toolsynth.plans.dryrun import DryRun
 from toolsynth.plans.schema_values import enum_values, schema_value
 from toolsynth.plans.values import ValueMaker, accept_llm_values

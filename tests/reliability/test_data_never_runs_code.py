@@ -15,7 +15,7 @@ from toolsynth.artifacts import read_artifact, write_artifact
 from toolsynth.cli import app
 from toolsynth.errors import InputError
 from toolsynth.llm.scripted import ScriptedModel
-from toolsynth.synth.backends.base import make_backend
+from toolsynth.synth.backends.registry import make_backend
 from toolsynth.synth.backends.trust import UntrustedBackendError, combine
 
 MKDIR_DEF = {

@@ -12,8 +12,7 @@ import pytest
 from bfcl_plan_fixtures import all_plans, install_good_model
 from cli_helpers import one_error_line, run_main
 
-from toolsynth import artifacts
-from toolsynth.artifacts import partial_path, write_artifact
+from toolsynth.artifacts import files, journal, manifest, partial_path, read, sort, write, write_artifact
 from toolsynth.llm.scripted import ScriptedModel
 
 CATALOG = [
@@ -95,8 +94,10 @@ class FullDisk:
 def fill_disk_after(monkeypatch: pytest.MonkeyPatch, budget: int) -> None:
     real_fdopen, real_open = os.fdopen, open
     FullDisk.budget = budget
-    monkeypatch.setattr(artifacts.os, "fdopen", lambda *a, **k: FullDisk(real_fdopen(*a, **k)))
-    monkeypatch.setattr(artifacts, "open", lambda *a, **k: FullDisk(real_open(*a, **k)), raising=False)
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: FullDisk(real_fdopen(*a, **k)))
+    # Every module of the artifacts package (one module when this test was written) opens through the wrapper.
+    for module in (files, journal, manifest, read, sort, write):
+        monkeypatch.setattr(module, "open", lambda *a, **k: FullDisk(real_open(*a, **k)), raising=False)
 
 
 def test_a_full_disk_keeps_the_previous_artifact(tmp_path: Path, catalog: Path, monkeypatch, capsys) -> None:

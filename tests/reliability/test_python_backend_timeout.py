@@ -10,7 +10,7 @@ import pytest
 
 from toolsynth.errors import InputError
 from toolsynth.messages import ToolCall
-from toolsynth.synth.backends.base import make_backend
+from toolsynth.synth.backends.registry import make_backend
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from toolsynth.errors import InputError
+from toolsynth.integrations.bfcl.backend import BFCLBackend
+from toolsynth.integrations.bfcl.package import class_func_docs
 from toolsynth.messages import ToolCall
 from toolsynth.synth.backends import make_backend, normalize_spec
-from toolsynth.synth.backends.bfcl import BFCLBackend, class_func_docs
 
 FS_STATE = {
     "root": {
@@ -109,7 +110,7 @@ def test_checkpoint_restore_rolls_back_a_turn() -> None:
 
 
 def test_classes_inferred_from_offered_tools() -> None:
-    from toolsynth.synth.backends.bfcl import _doc_tool
+    from toolsynth.integrations.bfcl.backend import _doc_tool
 
     tools = [_doc_tool("MessageAPI", d) for d in class_func_docs("MessageAPI")][:3]
     be = make_backend({"kind": "bfcl"}, tools)
@@ -190,3 +191,25 @@ def test_python_backend_missing_module_is_a_user_error(tmp_path: Path) -> None:
         make_backend("python:no_such_module_xyz", [], trusted=True)
     with pytest.raises(InputError, match="not found"):
         make_backend(f"python:{tmp_path / 'missing.py'}", [], trusted=True)
+
+
+def test_bfcl_class_tables_match_the_installed_package() -> None:
+    # The tables in integrations/bfcl/classes.py are written out so the loader works without bfcl-eval; they must
+    # say what the package's own mapping says, or a func-doc tool lands in the wrong class.
+    from bfcl_eval.constants import executable_backend_config as cfg
+
+    from toolsynth.integrations.bfcl.classes import CORE_CLASSES, FUNC_DOC_CLASSES
+    from toolsynth.integrations.bfcl.package import doc_stem_classes
+
+    shipped = {Path(f).stem: c for c, f in cfg.MULTI_TURN_FUNC_DOC_FILE_MAPPING.items()}
+    assert shipped == FUNC_DOC_CLASSES
+    assert set(CORE_CLASSES) <= set(cfg.CLASS_FILE_PATH_MAPPING)
+    assert doc_stem_classes() == {s: c for s, c in FUNC_DOC_CLASSES.items() if c in CORE_CLASSES}
+
+
+def test_bfcl_class_blurb_is_stripped_once_and_other_descriptions_pass() -> None:
+    from toolsynth.integrations.bfcl.descriptions import strip_class_blurb
+
+    text = "This tool belongs to the file system. Tool description: Move a file. Tool description: kept."
+    assert strip_class_blurb(text) == "Move a file. Tool description: kept."
+    assert strip_class_blurb("Search flights.") == "Search flights."

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from toolsynth.errors import InputError
-from toolsynth.synth import bfcl_gold
+from toolsynth.integrations.bfcl import gold as bfcl_gold
 from toolsynth.synth.checks import ToolIndex, check_dialog
 from toolsynth.synth.record import Dialog
 from toolsynth.synth.verify import BackendChooser

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from toolsynth.artifacts import write_artifact
 from toolsynth.catalog.load import load_catalog
 from toolsynth.cli import app
-from toolsynth.synth import bfcl_gold
+from toolsynth.integrations.bfcl import gold as bfcl_gold
 from toolsynth.synth.ingest import read_dialogs
 
 SHARED_CATALOGS = Path(__file__).resolve().parents[2] / ".." / "shared" / "catalogs"

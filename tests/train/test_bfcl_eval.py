@@ -7,7 +7,8 @@ import ast
 
 import pytest
 
-from toolsynth.train.bfcl_multi_turn import call_string, load_category, parse_calls, pick, run_entry
+from toolsynth.integrations.bfcl.multi_turn import call_string, load_category
+from toolsynth.train.bfcl_multi_turn import parse_calls, pick, run_entry
 from toolsynth.train.decontam import Decontaminator
 from toolsynth.train.stats import wilson
 

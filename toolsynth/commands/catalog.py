@@ -33,7 +33,8 @@ _TOTALS = [k for k, _, j in _COLUMNS if j == "right"]
 
 
 def _load_all(paths: list[Path], fmt: str | None, strict: bool) -> list[Any]:
-    from toolsynth.catalog.load import catalog_units, load_catalog
+    from toolsynth.catalog.layout import catalog_units
+    from toolsynth.catalog.load import load_catalog
 
     results = []
     for path in paths:

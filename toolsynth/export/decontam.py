@@ -15,9 +15,10 @@ from pathlib import Path
 import orjson
 
 from toolsynth.errors import InputError
+from toolsynth.integrations.bfcl.classes import MULTI_TURN_CATEGORIES
+from toolsynth.integrations.bfcl.package import multi_turn_path
 
 _WORD = re.compile(r"[a-z0-9]+")
-_FILES = ("base", "miss_param", "miss_func", "long_context")
 
 
 def words(text: str) -> list[str]:
@@ -43,8 +44,8 @@ class BfclQuestions:
         self.index: dict[tuple[str, ...], str] = {}
         self.entries = 0
         data_dir = data_dir or _bfcl_data_dir()
-        for cat in _FILES:
-            path = data_dir / f"BFCL_v4_multi_turn_{cat}.json"
+        for cat in MULTI_TURN_CATEGORIES:
+            path = multi_turn_path(cat, data_dir)
             if not path.is_file():
                 raise InputError(
                     "BFCL multi-turn test data not found in the bfcl-eval package", where=str(path)
@@ -79,7 +80,7 @@ class BfclQuestions:
 
 def _bfcl_data_dir() -> Path:
     try:
-        from toolsynth.synth.backends.bfcl import bfcl_data_dir
+        from toolsynth.integrations.bfcl.package import bfcl_data_dir
 
         return bfcl_data_dir()
     except InputError as exc:

@@ -18,7 +18,8 @@ from typing import Any
 from toolsynth.catalog.model import Tool
 from toolsynth.messages import ToolCall
 from toolsynth.plans.pool import ValuePool, is_read_only, only_looks
-from toolsynth.synth.backends.base import Backend, ExecResult, make_backend
+from toolsynth.synth.backends.base import Backend, ExecResult
+from toolsynth.synth.backends.registry import make_backend
 
 # Backend kinds whose failed calls leave the state as it was.
 _CLEAN_FAILURES = frozenset({"bfcl"})

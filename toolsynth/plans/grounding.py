@@ -19,9 +19,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from toolsynth.catalog.model import Tool
+from toolsynth.plans.skeleton import SCall, Skeleton
 
 if TYPE_CHECKING:
-    from toolsynth.plans.skeleton import SCall, Skeleton
     from toolsynth.plans.values import ValueMaker
 
 
@@ -261,8 +261,6 @@ def _fixer(
     depth: int,
 ) -> SCall | None:
     """A call that makes the state what `error` asks for, grounded and run; None when no tool fits or runs."""
-    from toolsynth.plans.skeleton import SCall as _SCall
-
     dry = values.dry
     if dry is None:
         return None
@@ -279,7 +277,7 @@ def _fixer(
         if score:
             ranked.append((-score, name))
     for _, name in sorted(ranked)[:2]:
-        fix = _SCall(name, id=f"{call.id}p{len(call.before)}")
+        fix = SCall(name, id=f"{call.id}p{len(call.before)}")
         try:
             _ground_one(ti, fix, tools, values, max(2, attempts // 2), keep, set(), depth + 1)
         except PlanFailure:

@@ -12,16 +12,14 @@ import random
 from dataclasses import dataclass
 
 from toolsynth.plans.config import PlansConfig
-from toolsynth.plans.skeleton import (
-    SCall,
-    Skeleton,
-    STurn,
+from toolsynth.plans.operations import (
     apply_insert,
     apply_long_context,
     apply_merge,
     apply_missing_function,
     apply_split,
 )
+from toolsynth.plans.skeleton import SCall, Skeleton, STurn
 from toolsynth.plans.walk import Walk, WalkIndex
 
 

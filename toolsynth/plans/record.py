@@ -7,11 +7,12 @@ so a plans file can be synthesized without the graph.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
+from toolsynth.artifacts import SCHEMAS, RecordSchema
 from toolsynth.catalog.model import Tool
 
 Category = Literal["base", "miss_param", "miss_func", "long_context"]
@@ -100,6 +101,7 @@ class Operation(BaseModel):
 
 class Plan(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    RECORD: ClassVar[RecordSchema] = SCHEMAS["plan"]
 
     id: str = ""
     strategy: Literal["toolflow", "magnet"]
@@ -121,8 +123,17 @@ class Plan(BaseModel):
 
     def compute_id(self) -> str:
         """Stable content hash: same plan content → same id, whatever run produced it."""
-        body = self.model_dump(mode="json", exclude={"id"})
-        return "plan-" + hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+        return plan_id(self.model_dump(mode="json", exclude={"id"}))
+
+    def identify(self) -> dict[str, Any]:
+        """Set `id` to the content hash and return the record (`to_record()`): one dump serves both, the hot path
+        of a run. `tool_defs` and `backend` are JSON data already (tool records, the backend spec) and go in as they
+        are: dumping them again cost a third of a MAGNET run without the dry run."""
+        body = self.model_dump(mode="json", exclude={"id", "tool_defs", "backend"})
+        body["tool_defs"] = self.tool_defs
+        body["backend"] = self.backend
+        self.id = plan_id(body)
+        return {"id": self.id, **body}
 
     def with_id(self) -> Plan:
         return self.model_copy(update={"id": self.compute_id()})
@@ -135,4 +146,38 @@ class Plan(BaseModel):
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Plan:
+        return cls.model_validate({k: v for k, v in record.items() if k != "schema"})
+
+
+def plan_id(body: dict[str, Any]) -> str:
+    """The id of a plan whose record, id left out, is `body` (what `Plan.compute_id` hashes)."""
+    return "plan-" + hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+class PlanReject(BaseModel):
+    """A plan slot `sample-plans` gave up on (`plans.rejects.jsonl`, `toolsynth.plan_reject/1`): which slot, what it
+    had drawn, and why. `raw` and `failed_call` are written only when the run had them (unset fields are left out
+    of the record, so a MAGNET reject carries no `raw` key at all)."""
+
+    model_config = ConfigDict(extra="forbid")
+    RECORD: ClassVar[RecordSchema] = SCHEMAS["plan_reject"]
+
+    index: int = Field(description="the plan slot (`plan_seed(seed, index)` is its seed)")
+    seed: int
+    strategy: Literal["toolflow", "magnet"]
+    category: str
+    tools: list[str] = Field(description="the walk's tools when the slot was given up")
+    reason: str
+    raw: str | None = Field(
+        default=None, description="the planner model's answer (ToolFlow), when there was one"
+    )
+    failed_call: dict[str, Any] | None = Field(
+        default=None, description="the call the backend refused on every draw (`PlanFailure.to_record()`)"
+    )
+
+    def to_record(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> PlanReject:
         return cls.model_validate({k: v for k, v in record.items() if k != "schema"})

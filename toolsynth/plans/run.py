@@ -75,9 +75,9 @@ def write_outcomes(outcomes: Iterable[Outcome], output: Path, stats: PlanStats, 
             if out.record is not None:
                 plans.write(out.record)
                 stats.add(out.record)
-            elif out.reject is not None:
-                rejects.write(out.reject)
-                stats.add_reject(out.reject["reason"])
+            elif out.rejected is not None:
+                rejects.write(out.rejected.to_record())
+                stats.add_reject(out.rejected.reason)
             if on_write is not None:
                 on_write(out)
 

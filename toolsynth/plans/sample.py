@@ -8,52 +8,27 @@ concurrent model calls finish: same graph + seed + cached answers → the same b
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import random
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from toolsynth.graph.store import ToolGraph
-from toolsynth.plans.bfcl_states import bfcl_class, sample_bfcl_config
-from toolsynth.plans.config import CATEGORIES, PlansConfig
+from toolsynth.integrations.bfcl.states import bfcl_class, sample_bfcl_config
+from toolsynth.plans.assemble import Assembler
+from toolsynth.plans.config import PlansConfig
 from toolsynth.plans.dryrun import DryRun
 from toolsynth.plans.grounding import PlanFailure
 from toolsynth.plans.magnet import Built, apply_category, magnet_skeleton
 from toolsynth.plans.pool import ValuePool
-from toolsynth.plans.record import Plan
-from toolsynth.plans.skeleton import Assembler, Skeleton
+from toolsynth.plans.record import Plan, PlanReject
+from toolsynth.plans.skeleton import Skeleton
+from toolsynth.plans.slots import assign_categories, assign_flags, plan_seed
 from toolsynth.plans.toolflow import plan_messages, plan_schema, skeleton_from_answer
 from toolsynth.plans.values import ValueMaker
 from toolsynth.plans.walk import CoverageSampler, Walk, WalkIndex
 
 Strategy = Literal["toolflow", "magnet"]
-
-
-def plan_seed(seed: int, index: int) -> int:
-    """Per-plan seed: a plan's randomness does not shift when another plan draws more or fewer numbers."""
-    return int.from_bytes(hashlib.sha256(f"{seed}:{index}".encode()).digest()[:4], "big")
-
-
-def assign_categories(n: int, targets: dict[str, float], seed: int) -> list[str]:
-    """Exactly `round(n × target)` plans per category (largest remainder), in a seeded random order."""
-    exact = {c: n * targets.get(c, 0.0) for c in CATEGORIES}
-    counts = {c: int(v) for c, v in exact.items()}
-    by_remainder = sorted(CATEGORIES, key=lambda c: (-(exact[c] - counts[c]), CATEGORIES.index(c)))
-    for c in by_remainder[: n - sum(counts.values())]:
-        counts[c] += 1
-    out = [c for c in CATEGORIES for _ in range(counts[c])]
-    random.Random(plan_seed(seed, -1)).shuffle(out)
-    return out
-
-
-def assign_flags(n: int, rate: float, seed: int, salt: int) -> list[bool]:
-    """Exactly `round(n × rate)` plans get the wish, in a seeded random order (per-plan coin flips would leave the
-    share a few points off the target on a thousand plans)."""
-    k = min(n, int(n * rate + 0.5))
-    out = [True] * k + [False] * (n - k)
-    random.Random(plan_seed(seed, salt)).shuffle(out)
-    return out
 
 
 def _reset(skel: Skeleton) -> None:
@@ -67,19 +42,17 @@ def _reset(skel: Skeleton) -> None:
 
 @dataclass
 class Outcome:
-    """One plan slot of a run: a plan record, or a reject record with its reason."""
+    """One plan slot of a run: a plan and its record, or a reject with its reason."""
 
     index: int
-    record: dict[str, Any] | None = None
-    reject: dict[str, Any] | None = None
-    _plan: Plan | None = None
+    plan: Plan | None = None
+    record: dict[str, Any] | None = None  # `plan.to_record()`, made once with the plan's id
+    rejected: PlanReject | None = None
 
     @property
-    def plan(self) -> Plan | None:
-        """The record as a validated `Plan` (built on first use: a run itself only needs the record)."""
-        if self._plan is None and self.record is not None:
-            self._plan = Plan.from_record(self.record)
-        return self._plan
+    def reject(self) -> dict[str, Any] | None:
+        """The reject's record (`plans.rejects.jsonl` line, schema tag aside)."""
+        return self.rejected.to_record() if self.rejected is not None else None
 
 
 @dataclass
@@ -187,7 +160,8 @@ class PlanSampler:
         if self.config.backend is None:
             return None
         if self._user_spec is None:
-            from toolsynth.synth.backends.base import make_backend, normalize_spec
+            from toolsynth.synth.backends.base import normalize_spec
+            from toolsynth.synth.backends.registry import make_backend
 
             self._user_spec = normalize_spec(self.config.backend) or {}
             probe = (
@@ -250,16 +224,10 @@ class PlanSampler:
     def _reject(
         self, i: int, seed: int, category: str, tools: list[str], reason: str, **extra: Any
     ) -> Outcome:
-        rec = {
-            "index": i,
-            "seed": seed,
-            "strategy": self.strategy,
-            "category": category,
-            "tools": tools,
-            "reason": reason,
-            **extra,
-        }
-        return Outcome(i, reject=rec)
+        rejected = PlanReject(
+            index=i, seed=seed, strategy=self.strategy, category=category, tools=tools, reason=reason, **extra
+        )
+        return Outcome(i, rejected=rejected)
 
     def _finish(
         self,
@@ -281,7 +249,8 @@ class PlanSampler:
         states = self.config.state_draws if backend is not None and not have_backend else 1
         for k in range(states):
             try:
-                return Outcome(i, record=self._assemble(skel, seed, category, rng, backend))
+                plan, record = self._assemble(skel, seed, category, rng, backend)
+                return Outcome(i, plan=plan, record=record)
             except PlanFailure as exc:
                 if k == states - 1:
                     raise
@@ -291,7 +260,7 @@ class PlanSampler:
 
     def _assemble(
         self, skel: Skeleton, seed: int, category: str, rng: random.Random, backend: dict[str, Any] | None
-    ) -> dict[str, Any]:
+    ) -> tuple[Plan, dict[str, Any]]:
         dry = None
         if backend is not None and self.config.dry_run:
             # Every tool of the backend's classes, not only the offered ones: a prerequisite the dry run finds

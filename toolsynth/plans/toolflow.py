@@ -14,7 +14,9 @@ from typing import Any
 import orjson
 
 from toolsynth.catalog.model import Tool
-from toolsynth.plans.skeleton import SCall, Skeleton, SOp, STurn, dependency_fields, summary
+from toolsynth.plans.intents import summary
+from toolsynth.plans.operations import dependency_fields
+from toolsynth.plans.skeleton import SCall, Skeleton, SOp, STurn
 from toolsynth.plans.values import accept_llm_values
 from toolsynth.plans.walk import WalkIndex
 

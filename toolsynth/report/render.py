@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from toolsynth.report import charts
+from toolsynth.report.charts import PALETTE, hbars, stacked, target_bars
 from toolsynth.report.collect import (
     RunData,
     acceptance,
@@ -160,7 +160,7 @@ def render_html(data: RunData, *, title: str = "toolsynth run report", samples: 
 
     s.append('<h2>Quality</h2><div class="grid"><div class="panel"><h3>Check layers (turns)</h3>')
     s.append(
-        charts.stacked(
+        stacked(
             [
                 (
                     f"{r['layer']}{' (required)' if r['required'] else ''}",
@@ -191,9 +191,9 @@ def render_html(data: RunData, *, title: str = "toolsynth run report", samples: 
     s.append('</div><div class="panel"><h3>Rejected dialogs by reason</h3>')
     rr = reject_reasons(data)
     s.append(
-        charts.hbars(
+        hbars(
             [(f"{layer}: {reason}", n) for layer, reason, n in rr],
-            color=charts.PALETTE["failed"],
+            color=PALETTE["failed"],
             label_w=300,
         )
         if rr
@@ -206,7 +206,7 @@ def render_html(data: RunData, *, title: str = "toolsynth run report", samples: 
     s.append(
         '<h2>Category mix</h2><div class="grid"><div class="panel"><h3>Plans per category vs the recipe\'s target (tick)</h3>'
     )
-    s.append(charts.target_bars([(m["category"], m["share"], m["target"]) for m in mix]))
+    s.append(target_bars([(m["category"], m["share"], m["target"]) for m in mix]))
     s.append('</div><div class="panel">')
     s.append(
         _table(
@@ -220,16 +220,16 @@ def render_html(data: RunData, *, title: str = "toolsynth run report", samples: 
     s.append(
         '<h2>Dialog shape and tool coverage</h2><div class="grid"><div class="panel"><h3>Turns per accepted dialog</h3>'
     )
-    s.append(charts.hbars([(f"{k} turns", v) for k, v in shp["turns"]]) or "<p>No dialogs.</p>")
+    s.append(hbars([(f"{k} turns", v) for k, v in shp["turns"]]) or "<p>No dialogs.</p>")
     s.append("<h3>Tool calls per accepted dialog</h3>")
-    s.append(charts.hbars([(f"{k} calls", v) for k, v in shp["calls"]]) or "<p>No dialogs.</p>")
+    s.append(hbars([(f"{k} calls", v) for k, v in shp["calls"]]) or "<p>No dialogs.</p>")
     s.append(f"<p>parallel: {shp['parallel']} · nested: {shp['nested']} dialogs</p></div>")
     s.append(
         f'<div class="panel"><h3>Tool coverage</h3><p>{cov["planned"]} of {cov["tools"]} tools in a plan, '
         f"{cov['in_accepted']} called in an accepted dialog.</p>"
     )
     top = sorted(cov["per_tool"], key=lambda t: -t[2])[:15]
-    s.append(charts.hbars([(t, c) for t, _, c in top if c]) or "")
+    s.append(hbars([(t, c) for t, _, c in top if c]) or "")
     s.append("</div></div>")
 
     s.append('<h2>Models: tokens and cost per role</h2><div class="grid"><div class="panel">')
@@ -262,7 +262,7 @@ def render_html(data: RunData, *, title: str = "toolsynth run report", samples: 
         rows.append(
             ("assistant replies", {"model": src.get("reply_model", 0), "rule": src.get("reply_rule", 0)})
         )
-    s.append(charts.stacked(rows, ["model", "rule"]))
+    s.append(stacked(rows, ["model", "rule"]))
     s.append("</div></div>")
 
     s.append('<h2>Preference pairs</h2><div class="grid">')
@@ -270,12 +270,10 @@ def render_html(data: RunData, *, title: str = "toolsynth run report", samples: 
         s.append('<div class="panel"><p>No preferences.jsonl in this run.</p></div></div>')
     else:
         pm = preference_mix(data)
-        s.append(
-            '<div class="panel"><h3>By kind</h3>' + (charts.hbars(pm["kind"]) or "<p>none</p>") + "</div>"
-        )
+        s.append('<div class="panel"><h3>By kind</h3>' + (hbars(pm["kind"]) or "<p>none</p>") + "</div>")
         s.append(
             '<div class="panel"><h3>By error class</h3>'
-            + (charts.hbars(pm["error"]) or "<p>none</p>")
+            + (hbars(pm["error"]) or "<p>none</p>")
             + "</div></div>"
         )
 

@@ -25,13 +25,10 @@ from toolsynth.catalog.model import Provenance, Tool
 from toolsynth.catalog.names import NAME_PATTERN, sanitize_name
 from toolsynth.catalog.schema import normalize_parameters
 from toolsynth.errors import InputError
-from toolsynth.messages import Message, ToolCall
+from toolsynth.messages import BAD_ARGS_KEY, Message, ToolCall
 from toolsynth.synth.record import Dialog, DialogTurn
 
 DialogFormat = Literal["canonical", "openai", "sharegpt", "unknown"]  # unknown: a line no reader could take
-
-# Where a call's arguments were not a JSON object: the format check fails such calls with this reason.
-BAD_ARGS_KEY = "__unparsed_arguments__"
 
 _SHAREGPT_ROLES = {
     "human": "user",

@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from toolsynth.messages import BAD_ARGS_KEY
+
 CURRENT = 2
 _KINDS = ("dialog", "dialog_reject")
 
@@ -40,8 +42,6 @@ def upgrade_dialog(record: dict[str, Any]) -> dict[str, Any]:
 def _upgrade_turn(turn: Any, messages: list[Any]) -> Any:
     if not isinstance(turn, dict) or "steps" in turn:
         return turn
-    from toolsynth.synth.ingest import BAD_ARGS_KEY
-
     start, end = turn.get("start"), turn.get("end")
     if not isinstance(start, int) or not isinstance(end, int):
         return turn  # the validator names the broken field

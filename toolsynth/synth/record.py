@@ -10,10 +10,11 @@ and the attempts that failed a check (each one a ready negative); dialog/1 recor
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from toolsynth.artifacts import SCHEMAS, RecordSchema
 from toolsynth.messages import Message
 from toolsynth.plans.record import ExpectedAction
 
@@ -102,6 +103,7 @@ class DialogTurn(BaseModel):
 
 class Dialog(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    RECORD: ClassVar[RecordSchema] = SCHEMAS["dialog"]
 
     id: str
     plan_id: str
@@ -142,3 +144,58 @@ class Dialog(BaseModel):
         from toolsynth.synth.migrate import upgrade_dialog
 
         return cls.model_validate({k: v for k, v in upgrade_dialog(record).items() if k != "schema"})
+
+
+class RejectFailure(BaseModel):
+    """Why a dialog was rejected: the first failing required check (all None but the reason when none failed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    layer: CheckLayer | None
+    turn: int | None
+    reason: str
+
+
+class RecordSource(BaseModel):
+    """Where `verify` read a record it rejected: the input's line and the format it was read as."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line: int
+    format: str
+
+
+class DialogReject(Dialog):
+    """A rejected dialog (`dialogs.rejects.jsonl`, `toolsynth.dialog_reject/2`): the dialog with its checks, why it
+    failed, and (written by `verify`) where the record came from."""
+
+    RECORD: ClassVar[RecordSchema] = SCHEMAS["dialog_reject"]
+
+    failure: RejectFailure
+    source: RecordSource | None = None
+
+    @classmethod
+    def of(
+        cls,
+        dialog: Dialog,
+        failure: CheckResult | None,
+        *,
+        reason: str = "unknown",
+        source: RecordSource | None = None,
+    ) -> DialogReject:
+        """`dialog` rejected for `failure` (or, with no failing check, for `reason`), without validating it again."""
+        why = (
+            RejectFailure(layer=failure.layer, turn=failure.turn, reason=failure.reason)
+            if failure is not None
+            else RejectFailure(layer=None, turn=None, reason=reason)
+        )
+        return cls.model_construct(**dict(dialog), failure=why, source=source)
+
+    def to_record(self) -> dict[str, Any]:
+        # The dialog's own record first (messages last, as `Dialog.to_record` lays it out), then the reject's fields.
+        rec = self.model_dump(mode="json", exclude={"messages", "failure", "source"})
+        rec["messages"] = [m.to_record() for m in self.messages]
+        rec["failure"] = self.failure.model_dump(mode="json")
+        if self.source is not None:
+            rec["source"] = self.source.model_dump(mode="json")
+        return rec

@@ -19,7 +19,8 @@ import orjson
 from toolsynth.catalog.model import Tool
 from toolsynth.errors import ToolsynthError
 from toolsynth.messages import Message, ToolCall
-from toolsynth.synth.backends.base import Backend, ExecResult, make_backend
+from toolsynth.synth.backends.base import Backend, ExecResult
+from toolsynth.synth.backends.registry import make_backend
 from toolsynth.synth.record import Dialog
 
 

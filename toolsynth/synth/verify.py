@@ -19,11 +19,12 @@ from toolsynth.artifacts import ArtifactWriter, iter_jsonl
 from toolsynth.catalog.model import Tool
 from toolsynth.errors import InputError
 from toolsynth.plans.record import Plan
-from toolsynth.synth.backends.base import Backend, make_backend, normalize_spec
+from toolsynth.synth.backends.base import Backend, normalize_spec
+from toolsynth.synth.backends.registry import make_backend
 from toolsynth.synth.backends.trust import UntrustedBackendError, combine
 from toolsynth.synth.checks import LAYERS, RULE_LAYERS, ToolIndex, check_dialog, is_judge_error
 from toolsynth.synth.ingest import DialogFormat, Unreadable, read_dialogs
-from toolsynth.synth.record import CheckResult, Dialog
+from toolsynth.synth.record import CheckResult, Dialog, DialogReject, RecordSource
 
 
 def parse_layers(text: str | Iterable[str] | None) -> list[str]:
@@ -190,16 +191,10 @@ def unreadable_outcome(
 def reject_record(outcome: RecordOutcome) -> dict[str, Any]:
     """A `dialog_reject` record, the same shape synthesize writes: the dialog (with its checks), plus `failure`
     (the first failing required check) and where the record came from."""
-    rec = outcome.dialog.model_copy(update={"checks": outcome.checks}).to_record()
     fails = outcome.failures()
-    first = fails[0] if fails else None
-    rec["failure"] = (
-        {"layer": first.layer, "turn": first.turn, "reason": first.reason}
-        if first is not None
-        else {"layer": None, "turn": None, "reason": "unknown"}
-    )
-    rec["source"] = {"line": outcome.line, "format": outcome.format}
-    return rec
+    dialog = outcome.dialog.model_copy(update={"checks": outcome.checks})
+    source = RecordSource(line=outcome.line, format=outcome.format)
+    return DialogReject.of(dialog, fails[0] if fails else None, source=source).to_record()
 
 
 class BackendChooser:

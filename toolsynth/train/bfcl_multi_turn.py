@@ -8,8 +8,9 @@ message. Scoring is `bfcl_eval.eval_checker.multi_turn_eval.multi_turn_checker` 
 
 BFCL executes call strings with `eval`. Here a model's call becomes a string only when its name is one of the
 entry's documented functions, its argument names are identifiers and its values are JSON (so their `repr` is a
-Python literal): nothing a model writes can run anything else. A call that fails these is answered with an error
-message and never executed.
+Python literal): nothing a model writes can run anything else (`integrations/bfcl/multi_turn.call_string`). A call
+that fails these is answered with an error message and never executed. Loading the entries is
+`integrations/bfcl/multi_turn.py`; this module is the model's side.
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ from typing import Any
 
 import orjson
 
+from toolsynth.integrations.bfcl.multi_turn import call_string, to_tool
 from toolsynth.train.data import Turn
 from toolsynth.train.render import prompt_text
 
-CATEGORIES = ("base", "miss_param", "miss_func", "long_context")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RUN = itertools.count()
 
 Generate = Callable[[str], str]
@@ -44,35 +44,9 @@ class EntryResult:
     turns: list[list[list[str]]] = field(default_factory=list)
 
 
-def to_tool(doc: dict[str, Any]) -> dict[str, Any]:
-    from toolsynth.catalog.schema import normalize_parameters
-
-    return {
-        "type": "function",
-        "function": {
-            "name": doc["name"],
-            "description": doc.get("description", ""),
-            "parameters": normalize_parameters(doc.get("parameters") or {}, where=f"bfcl:{doc['name']}"),
-        },
-    }
-
-
-def load_category(category: str) -> list[tuple[dict[str, Any], list[list[str]]]]:
-    """(entry with its function docs, ground truth) for every entry of a BFCL v4 multi-turn category."""
-    from bfcl_eval.utils import load_dataset_entry, load_ground_truth_entry
-
-    entries = load_dataset_entry(f"multi_turn_{category}")
-    truth = {g["id"]: g["ground_truth"] for g in load_ground_truth_entry(f"multi_turn_{category}")}
-    return [(e, truth[e["id"]]) for e in entries]
-
-
 def pick(entries: list[tuple[dict[str, Any], list[list[str]]]], n: int) -> list[tuple[dict[str, Any], Any]]:
     """The n entries with the fewest turns and function docs (ties by id): CPU-sized, deterministic."""
     return sorted(entries, key=lambda e: (len(e[0]["question"]), len(e[0]["function"]), e[0]["id"]))[:n]
-
-
-def user_texts(entry: dict[str, Any]) -> list[str]:
-    return [m["content"] for turn in entry["question"] for m in turn if m.get("role") == "user"]
 
 
 def parse_calls(text: str) -> list[tuple[str, Any]] | None:
@@ -91,16 +65,6 @@ def parse_calls(text: str) -> list[tuple[str, Any]] | None:
         return None
     calls = [(c.get("name"), c.get("arguments", {})) for c in parsed if isinstance(c, dict)]
     return calls or None
-
-
-def call_string(name: Any, args: Any, allowed: set[str]) -> str | None:
-    """`name(k=<literal>, ...)` for BFCL's executor, or None when the call may not run (see the module doc)."""
-    if not isinstance(name, str) or name not in allowed or not isinstance(args, dict):
-        return None
-    if not all(isinstance(k, str) and _IDENT.match(k) for k in args):
-        return None
-    # JSON values only (what orjson.loads returns): their repr is a plain literal.
-    return f"{name}(" + ",".join(f"{k}={v!r}" for k, v in args.items()) + ")"
 
 
 def run_entry(

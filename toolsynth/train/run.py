@@ -13,7 +13,7 @@ from typing import Any, Literal
 import orjson
 
 from toolsynth import __version__
-from toolsynth.artifacts import _atomic_write_bytes, file_sha256
+from toolsynth.artifacts import atomic_write_bytes, file_sha256
 from toolsynth.errors import InputError
 from toolsynth.train.config import TrainConfig
 from toolsynth.train.data import read_mdpo, read_sft
@@ -119,5 +119,5 @@ def train(
         "threads": os.cpu_count(),
         "config": cfg.model_dump(mode="json"),
     }
-    _atomic_write_bytes(out / "train.json", orjson.dumps(summary, option=orjson.OPT_INDENT_2))
+    atomic_write_bytes(out / "train.json", orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     return summary

@@ -11,25 +11,9 @@ from collections.abc import Iterator
 
 from toolsynth.catalog.loaders.base import ShapeError, SourceFile, ToolDraft, not_an_object, top_list
 from toolsynth.catalog.loaders.openai import function_draft
+from toolsynth.integrations.bfcl.classes import FUNC_DOC_CLASSES
 
 FORMAT = "bfcl"
-
-# `MULTI_TURN_FUNC_DOC_FILE_MAPPING` in bfcl_eval/constants/executable_backend_config.py, inverted: the category of
-# a func-doc tool is the class that implements it, which is what the BFCL executable backend needs.
-FUNC_DOC_CLASSES = {
-    "gorilla_file_system": "GorillaFileSystem",
-    "math_api": "MathAPI",
-    "message_api": "MessageAPI",
-    "posting_api": "TwitterAPI",
-    "ticket_api": "TicketAPI",
-    "trading_bot": "TradingBot",
-    "travel_booking": "TravelAPI",
-    "vehicle_control": "VehicleControlAPI",
-    "web_search": "WebSearchAPI",
-    "memory_kv": "MemoryAPI_kv",
-    "memory_vector": "MemoryAPI_vector",
-    "memory_rec_sum": "MemoryAPI_rec_sum",
-}
 
 
 def read(src: SourceFile) -> Iterator[ToolDraft]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from toolsynth.catalog.loaders import openai
 from toolsynth.catalog.loaders.base import SourceFile, ToolDraft
+from toolsynth.catalog.loaders.openai import read as read_openai
 
 FORMAT = "functions"
 
 
 def read(src: SourceFile) -> Iterator[ToolDraft]:
-    yield from openai.read(src)
+    yield from read_openai(src)

@@ -2,7 +2,8 @@
 
 A `Backend` executes canonical `ToolCall`s for one dialog. Each dialog gets its own backend object, made from the
 plan's `backend` spec by `make_backend`, so state (files created, tickets opened, ...) carries across the turns of
-that dialog and never leaks into another one.
+that dialog and never leaks into another one. `make_backend` and the plug-in registry live in `registry.py`, so this
+module names no concrete backend and each backend imports it without a cycle.
 
 Backend spec (the plan's `backend` field, or what `--backend` turns into):
     {"kind": "bfcl", "classes": ["GorillaFileSystem", ...], "initial_config": {"GorillaFileSystem": {...}},
@@ -18,8 +19,9 @@ on the real backend when it handles the tool and otherwise falls back to the sim
 from __future__ import annotations
 
 import copy
+import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,63 +118,31 @@ def normalize_spec(spec: dict[str, Any] | str | None) -> dict[str, Any] | None:
     return out
 
 
-BackendFactory = Callable[[dict[str, Any], list[Tool]], Backend]
-_REGISTRY: dict[str, BackendFactory] = {}
+def to_jsonable(value: Any) -> Any:
+    """Tool code returns dicts holding mpmath numbers, tuples, datetimes, even objects (BFCL's classes do); make them
+    JSON values."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    try:
+        f = float(value)  # mpf, Decimal, numpy scalars
+    except (TypeError, ValueError):
+        return str(value)
+    return f if math.isfinite(f) else str(f)
 
 
-def register_backend(kind: str, factory: BackendFactory) -> None:
-    """Plug-in hook: `make_backend({"kind": kind, ...}, tools)` calls `factory(spec, tools)`."""
-    _REGISTRY[kind] = factory
-
-
-_BUILTIN_KINDS = frozenset({"bfcl", "python", "simulated"})
-
-
-def _builtin(kind: str) -> BackendFactory | None:
-    # Imported on demand: the BFCL classes and user modules are only loaded when a dialog needs them.
-    if kind == "bfcl":
-        from toolsynth.synth.backends.bfcl import BFCLBackend
-
-        return BFCLBackend.from_spec
-    if kind == "python":
-        from toolsynth.synth.backends.python_module import PythonModuleBackend
-
-        return PythonModuleBackend.from_spec
-    if kind == "simulated":
-        try:
-            from toolsynth.synth.backends.simulated import SimulatedBackend  # type: ignore[attr-defined]
-        except ImportError:
-            return None
-        return SimulatedBackend.from_spec  # type: ignore[no-any-return]
+def result_error(output: Any) -> str | None:
+    """The error a tool reports by returning `{"error": ...}` instead of raising (BFCL's classes do), else None."""
+    if isinstance(output, dict) and "error" in output and output["error"] not in (None, "", False):
+        return str(output["error"])
     return None
-
-
-def make_backend(
-    spec: dict[str, Any] | str | None, tools: Iterable[Tool], *, trusted: bool = False
-) -> Backend | None:
-    """A fresh backend for one dialog, started from the spec's initial state; None when the spec names none.
-
-    `tools` are the tools offered in the dialog (sanitized names); backends use them to map names to code and to
-    validate arguments against the JSON Schema before calling anything.
-
-    `trusted`: the spec comes from the user (command line, recipe), not from a data record. Untrusted specs may only
-    name the allow-listed kinds (`trust.DATA_KINDS`); anything else raises before any module is imported.
-    """
-    norm = normalize_spec(spec)
-    if norm is None:
-        return None
-    kind = norm["kind"]
-    if kind not in _REGISTRY and kind not in _BUILTIN_KINDS:
-        known = sorted({"bfcl", "python:<module>", "simulated", *_REGISTRY})
-        raise InputError(f"unknown backend kind {kind!r} (known: {', '.join(known)})", where="backend")
-    if not trusted:
-        from toolsynth.synth.backends.trust import require_data_safe
-
-        require_data_safe(norm)  # before `_builtin` imports anything
-    factory = _REGISTRY.get(kind) or _builtin(kind)
-    if factory is None:
-        raise InputError(f"backend kind {kind!r} is not available in this installation", where="backend")
-    return factory(norm, list(tools))
 
 
 _VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}

@@ -32,8 +32,7 @@ from typing import Any
 from toolsynth.catalog.model import Provenance, Tool
 from toolsynth.errors import InputError
 from toolsynth.messages import ToolCall
-from toolsynth.synth.backends.base import Backend, ExecResult, validate_arguments
-from toolsynth.synth.backends.bfcl import result_error, to_jsonable
+from toolsynth.synth.backends.base import Backend, ExecResult, result_error, to_jsonable, validate_arguments
 
 
 def split_target(target: str) -> tuple[str, str | None]:

@@ -1,6 +1,6 @@
 """Which BFCL class a catalog tool belongs to, and the real initial states BFCL ships for its classes.
 
-The classes themselves (and what they accept) live in `toolsynth.synth.backends.bfcl`; plans only pick a state to
+The classes themselves (and what they accept) run in `backend.py`; plans only pick a state to
 start from, and the dry run (`dryrun.py`) runs every planned call on those real classes.
 """
 
@@ -17,14 +17,13 @@ import orjson
 from toolsynth.catalog.model import Tool
 from toolsynth.console import log
 from toolsynth.errors import InputError
-
-_MULTI_TURN_FILES = ("base", "miss_param", "miss_func", "long_context")
+from toolsynth.integrations.bfcl.classes import CORE_CLASSES, MULTI_TURN_CATEGORIES
 
 
 @functools.cache
 def _classes() -> tuple[frozenset[str], dict[str, str]]:
     """(core classes, doc stem → class); empty when bfcl-eval is not installed."""
-    from toolsynth.synth.backends.bfcl import CORE_CLASSES, doc_stem_classes
+    from toolsynth.integrations.bfcl.package import doc_stem_classes
 
     try:
         return frozenset(CORE_CLASSES), doc_stem_classes()
@@ -57,7 +56,7 @@ def _bfcl_class(fmt: str, catalog: str, category: str | None, source_file: str) 
 @functools.lru_cache(maxsize=1)
 def bfcl_initial_configs() -> tuple[tuple[frozenset[str], bytes], ...]:
     """(classes, initial_config as JSON) of every BFCL_v4 multi-turn entry shipped in the bfcl-eval package."""
-    from toolsynth.synth.backends.bfcl import bfcl_data_dir
+    from toolsynth.integrations.bfcl.package import bfcl_data_dir, multi_turn_path
 
     try:
         data = bfcl_data_dir()
@@ -65,8 +64,8 @@ def bfcl_initial_configs() -> tuple[tuple[frozenset[str], bytes], ...]:
         return ()
     out: list[tuple[frozenset[str], bytes]] = []
     seen: set[bytes] = set()
-    for name in _MULTI_TURN_FILES:
-        path = data / f"BFCL_v4_multi_turn_{name}.json"
+    for name in MULTI_TURN_CATEGORIES:
+        path = multi_turn_path(name, data)
         if not path.exists():
             continue
         with open(path, "rb") as fh:

@@ -21,14 +21,16 @@ import orjson
 
 from toolsynth.catalog.model import Tool
 from toolsynth.errors import InputError
+from toolsynth.integrations.bfcl.backend import BFCLBackend
+from toolsynth.integrations.bfcl.classes import CORE_CLASSES
+from toolsynth.integrations.bfcl.package import (
+    func_doc_path,
+    load_class,
+    multi_turn_path,
+    possible_answer_path,
+)
 from toolsynth.messages import Message, ToolCall
 from toolsynth.plans.record import Plan
-from toolsynth.synth.backends.bfcl import (
-    BFCLBackend,
-    _load_class,
-    bfcl_data_dir,
-    func_doc_path,
-)
 from toolsynth.synth.record import Dialog, DialogTurn
 
 Corruption = Literal["wrong_function", "wrong_type", "missing_required", "swapped_function", "wrong_value"]
@@ -48,7 +50,7 @@ def _read_jsonl(path: Any) -> list[dict[str, Any]]:
 
 @functools.cache
 def _signature_params(class_name: str, method: str) -> tuple[str, ...]:
-    fn = getattr(_load_class(class_name), method, None)
+    fn = getattr(load_class(class_name), method, None)
     if fn is None:
         return ()
     return tuple(p for p in inspect.signature(fn).parameters if p != "self")
@@ -103,9 +105,8 @@ def default_tool_loader(class_name: str) -> list[Tool]:
 
 
 def load_entries(category: str = "base") -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    data = bfcl_data_dir()
-    q = _read_jsonl(data / f"BFCL_v4_multi_turn_{category}.json")
-    a = {r["id"]: r for r in _read_jsonl(data / "possible_answer" / f"BFCL_v4_multi_turn_{category}.json")}
+    q = _read_jsonl(multi_turn_path(category))
+    a = {r["id"]: r for r in _read_jsonl(possible_answer_path(category))}
     return [(e, a[e["id"]]) for e in q if e["id"] in a]
 
 
@@ -305,6 +306,4 @@ def corrupt(dialog: Dialog, rule: Corruption, rng: random.Random, foreign: list[
 
 def foreign_functions(tool_loader: Callable[[str], list[Tool]] = default_tool_loader) -> list[str]:
     """Every function of the 8 executable classes: a call to one that is not offered is a hallucinated function."""
-    from toolsynth.synth.backends.bfcl import CORE_CLASSES
-
     return sorted({t.name for cls in CORE_CLASSES for t in tool_loader(cls)})

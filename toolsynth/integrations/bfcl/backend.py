@@ -5,136 +5,30 @@ the tickets, the portfolio) carries across the dialog's turns and never across d
 `method(**arguments)` with the canonical parsed arguments after JSON Schema validation: model text is never
 evaluated, unlike BFCL's own driver which `eval()`s call strings.
 
-Which class owns a tool comes from BFCL's own func-doc file per class (`MULTI_TURN_FUNC_DOC_FILE_MAPPING`), so a
-method that is public on the class but not documented (not a tool) can never be called.
+Which class owns a tool comes from BFCL's own func-doc file per class (`MULTI_TURN_FUNC_DOC_FILE_MAPPING`, read in
+`package.py`), so a method that is public on the class but not documented (not a tool) can never be called.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import importlib
 import inspect
-import math
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
-
-import orjson
 
 from toolsynth.catalog.model import Tool
 from toolsynth.errors import InputError
-from toolsynth.messages import ToolCall
-from toolsynth.synth.backends.base import Backend, ExecResult, validate_arguments
-
-# The stateful multi-turn classes this backend runs. WebSearchAPI and the Memory* classes need network access or
-# heavy extra packages, so they are left to the simulator.
-CORE_CLASSES = (
-    "GorillaFileSystem",
-    "MathAPI",
-    "MessageAPI",
-    "TwitterAPI",
-    "TicketAPI",
-    "TradingBot",
-    "TravelAPI",
-    "VehicleControlAPI",
+from toolsynth.integrations.bfcl.classes import CORE_CLASSES
+from toolsynth.integrations.bfcl.package import (
+    class_func_docs,
+    func_doc_path,
+    function_owner,
+    load_class,
+    stateless_classes,
 )
-
-
-def _require_bfcl() -> Any:
-    try:
-        import bfcl_eval
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise InputError(
-            "the `bfcl` backend needs the bfcl-eval package: pip install --no-deps bfcl-eval mpmath",
-            where="backend",
-        ) from exc
-    return bfcl_eval
-
-
-def bfcl_data_dir() -> Path:
-    """`bfcl_eval/data` of the installed package (multi-turn questions, answers and func docs)."""
-    return Path(_require_bfcl().__file__).resolve().parent / "data"
-
-
-@functools.cache
-def _config() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
-    _require_bfcl()
-    from bfcl_eval.constants import executable_backend_config as cfg
-
-    return (
-        dict(cfg.CLASS_FILE_PATH_MAPPING),
-        dict(cfg.MULTI_TURN_FUNC_DOC_FILE_MAPPING),
-        frozenset(cfg.STATELESS_CLASSES),
-    )
-
-
-def func_doc_path(class_name: str) -> Path:
-    _, doc_files, _ = _config()
-    if class_name not in doc_files:
-        raise InputError(f"unknown BFCL class {class_name!r}", where="backend.classes")
-    return bfcl_data_dir() / "multi_turn_func_doc" / doc_files[class_name]
-
-
-@functools.cache
-def class_func_docs(class_name: str) -> tuple[dict[str, Any], ...]:
-    """The class's func docs as BFCL ships them (one JSON object per line despite the `.json` name)."""
-    path = func_doc_path(class_name)
-    docs = []
-    for line in path.read_bytes().splitlines():
-        if line.strip():
-            docs.append(orjson.loads(line))
-    return tuple(docs)
-
-
-@functools.cache
-def function_owner() -> dict[str, str]:
-    """BFCL function name → the core class that implements it."""
-    owner: dict[str, str] = {}
-    for cls in CORE_CLASSES:
-        for doc in class_func_docs(cls):
-            owner.setdefault(doc["name"], cls)
-    return owner
-
-
-@functools.cache
-def doc_stem_classes() -> dict[str, str]:
-    """Func-doc file stem → core class (`travel_booking` → `TravelAPI`), from BFCL's own mapping."""
-    _, doc_files, _ = _config()
-    return {Path(f).stem: c for c, f in doc_files.items() if c in CORE_CLASSES}
-
-
-def _load_class(class_name: str) -> type:
-    modules, _, _ = _config()
-    if class_name not in modules:
-        raise InputError(f"unknown BFCL class {class_name!r}", where="backend.classes")
-    return getattr(importlib.import_module(modules[class_name]), class_name)
-
-
-def to_jsonable(value: Any) -> Any:
-    """BFCL methods return dicts holding mpmath numbers, tuples, datetimes, even objects; make them JSON values."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [to_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    try:
-        f = float(value)  # mpf, Decimal, numpy scalars
-    except (TypeError, ValueError):
-        return str(value)
-    return f if math.isfinite(f) else str(f)
-
-
-def result_error(output: Any) -> str | None:
-    """BFCL classes report failure by returning `{"error": ...}` instead of raising."""
-    if isinstance(output, dict) and "error" in output and output["error"] not in (None, "", False):
-        return str(output["error"])
-    return None
+from toolsynth.messages import ToolCall
+from toolsynth.synth.backends.base import Backend, ExecResult, result_error, to_jsonable, validate_arguments
 
 
 class BFCLBackend(Backend):
@@ -159,10 +53,10 @@ class BFCLBackend(Backend):
         # Only read here (each class gets its own deep copy below): one copy per dialog is enough.
         self.initial_config = initial_config or {}
         self.long_context = long_context
-        _, _, stateless = _config()
+        stateless = stateless_classes()
         self.instances: dict[str, Any] = {}
         for cls_name in self.classes:
-            inst = _load_class(cls_name)()
+            inst = load_class(cls_name)()
             if cls_name not in stateless:
                 inst._load_scenario(
                     copy.deepcopy(self.initial_config.get(cls_name, {})), long_context=long_context
