@@ -143,7 +143,7 @@ def test_magnet_off_makes_no_calls(monkeypatch, bfcl_two, graph_config, embedder
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("toolsynth.llm.scripted") is None,
+    importlib.util.find_spec("toolsynth.testing.scripted") is None,
     reason="scripted LLM backend not in this tree yet",
 )
 def test_magnet_with_scripted_model(bfcl_two, graph_config, embedder, tmp_path) -> None:

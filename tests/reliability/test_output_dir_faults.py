@@ -14,7 +14,7 @@ from cli_helpers import one_error_line, run_main
 
 from toolsynth import artifacts
 from toolsynth.artifacts import partial_path, write_artifact
-from toolsynth.llm.scripted import ScriptedModel
+from toolsynth.testing.scripted import ScriptedModel
 
 CATALOG = [
     {

@@ -31,10 +31,10 @@ import orjson
 
 from toolsynth.console import log
 from toolsynth.errors import LLMError
-from toolsynth.llm._litellm import is_custom, provider_of
 from toolsynth.llm.accounting import Accounting, format_summary
 from toolsynth.llm.cache import ResponseCache, cache_key
 from toolsynth.llm.config import LLMConfig
+from toolsynth.llm.providers import is_custom, provider_of
 from toolsynth.llm.transport import (
     DirectTransport,
     FatalError,
