@@ -88,7 +88,7 @@ def command(
     from toolsynth.artifacts import write_manifest
     from toolsynth.console import progress
     from toolsynth.llm.config import LLMConfig
-    from toolsynth.llm.gateway import Gateway
+    from toolsynth.llm.factory import make_gateway
     from toolsynth.prefs.config import PrefsConfig
     from toolsynth.prefs.run import PrefsContext, make_preferences
     from toolsynth.recipe import load_recipe
@@ -114,7 +114,7 @@ def command(
     if llm.cache:
         cd = Path(llm.cache_dir)
         cache_dir = cd if cd.is_absolute() else cache_base / cd
-    gateway = Gateway(llm, stage="make-preferences", cache_dir=cache_dir)
+    gateway = make_gateway(llm, stage="make-preferences", cache_dir=cache_dir)
     neg_model = llm.roles[prefs.role].model or llm.model
     if backend:
         synth = synth.model_copy(update={"backend": backend})

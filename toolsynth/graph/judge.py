@@ -19,6 +19,7 @@ from toolsynth.catalog.model import Tool
 from toolsynth.graph.config import MagnetConfig
 from toolsynth.graph.store import Edge
 from toolsynth.llm.config import LLMConfig
+from toolsynth.llm.protocol import ModelClient, ModelGateway
 
 LABEL_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -122,7 +123,7 @@ def candidate_pairs(
     return sorted(pairs)
 
 
-async def _label_all(gw: Any, tools: list[Tool], cfg: MagnetConfig, result: MagnetResult) -> None:
+async def _label_all(gw: ModelClient, tools: list[Tool], cfg: MagnetConfig, result: MagnetResult) -> None:
     async def one(tool: Tool) -> None:
         res = await gw.structured(
             cfg.label_role,
@@ -145,7 +146,7 @@ async def _label_all(gw: Any, tools: list[Tool], cfg: MagnetConfig, result: Magn
 
 
 async def _judge_all(
-    gw: Any,
+    gw: ModelClient,
     tools: list[Tool],
     pairs: list[tuple[int, int]],
     tool_vecs: np.ndarray,
@@ -203,11 +204,13 @@ def magnet_edges(
     llm: LLMConfig,
     cfg: MagnetConfig,
     cache_dir: Path | None = None,
+    gateway: ModelGateway | None = None,
 ) -> MagnetResult:
-    """Label every tool, then judge same-label candidate pairs; returns labels, edges and call usage."""
-    from toolsynth.llm.gateway import Gateway
+    """Label every tool, then judge same-label candidate pairs; returns labels, edges and call usage. An injected
+    `gateway` is used as given and left open (its owner closes it); else one is built for the build-graph stage."""
+    from toolsynth.llm.factory import make_gateway
 
-    gw = Gateway(llm, stage="build-graph", cache_dir=cache_dir)
+    gw = gateway if gateway is not None else make_gateway(llm, stage="build-graph", cache_dir=cache_dir)
     result = MagnetResult()
 
     async def run() -> None:
@@ -218,6 +221,7 @@ def magnet_edges(
     try:
         gw.run(run())
     finally:
-        gw.close()
+        if gateway is None:
+            gw.close()
     result.usage = gw.usage_summary()
     return result
