@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Coroutine, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
+
 from toolsynth.console import log
 from toolsynth.errors import LLMError
 from toolsynth.llm.accounting import Accounting, format_summary
@@ -53,8 +55,10 @@ from toolsynth.llm.transport import (
     litellm_complete,
     wants_direct,
 )
-from toolsynth.llm.wire import canonical_json, extract_json, to_wire_messages, to_wire_tools
+from toolsynth.llm.wire import canonical_json, to_wire_messages, to_wire_tools
 from toolsynth.messages import ToolCall
+from toolsynth.prompts import registry as prompts
+from toolsynth.prompts import structured_output
 
 # Re-exported: callers import the result types and errors from here.
 __all__ = [
@@ -111,6 +115,7 @@ class Gateway:
             return StructuredResult(
                 ok=False, data=None, error=f"the schema is not valid JSON Schema: {exc}", raw=None
             )
+        prompt = prompts.get(structured_output.STRUCTURED_ID)
         msgs = to_wire_messages(messages)
         model = self._setting(role, overrides, "model")
         mode = self._structured_mode(model, self._setting(role, overrides, "api_base"))
@@ -121,7 +126,7 @@ class Gateway:
                 "json_schema": {"name": schema_name(name), "schema": schema, "strict": False},
             }
         else:
-            msgs = with_instructions(msgs, schema)
+            msgs = with_instructions(msgs, prompt.part("instructions", schema=orjson.dumps(schema).decode()))
         usage = Usage(cost_usd=0.0)
         all_cached = True
         text: str | None = None
@@ -134,7 +139,7 @@ class Gateway:
             usage.add(_usage(raw))
             text = raw["content"]
             try:
-                data = extract_json(text)
+                data = prompt.parse(text)
                 error = first_error(validator, data)
             except ValueError as exc:
                 data, error = None, str(exc)
@@ -155,8 +160,7 @@ class Gateway:
                     {"role": "assistant", "content": text or ""},
                     {
                         "role": "user",
-                        "content": f"That answer is not valid: {error}\n"
-                        "Reply again with only the corrected JSON value, matching the schema exactly.",
+                        "content": prompt.part("repair", error=error),
                     },
                 ]
         self.accounting.record(role, model, "failures")

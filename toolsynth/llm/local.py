@@ -33,6 +33,8 @@ from toolsynth.errors import LLMError
 from toolsynth.llm.local_grammar import GrammarCache, bounded_schema
 from toolsynth.llm.local_weights import MODELS, cache_home, find_gguf, load_weights, weights_dir
 from toolsynth.llm.wire import short_hash
+from toolsynth.prompts import local_chat
+from toolsynth.prompts import registry as prompts
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
@@ -41,18 +43,6 @@ __all__ = ["MODELS", "LocalEngine", "bounded_schema", "cache_home", "find_gguf",
 _CONTEXT = 8192
 _ENGINES: dict[tuple[str, bool], LocalEngine] = {}
 _ENGINES_LOCK = threading.Lock()
-
-_TOOL_SYSTEM = (
-    "You are an expert in composing functions. You are given a question and a set of possible functions.\n"
-    "Based on the question, you will need to make one or more function/tool calls to achieve the purpose.\n"
-    "If none of the functions can be used, point it out and refuse to answer.\n"
-    "If the given question lacks the parameters required by the function, also point it out.\n\n"
-    "You have access to the following tools:\n<tools>{tools}</tools>\n\n"
-    "To call tools, output exactly:\n"
-    '<tool_call>[{{"name": "func_name1", "arguments": {{"argument1": "value1"}}}}]</tool_call>\n'
-    "Otherwise answer in plain text."
-)
-_SCHEMA_SYSTEM = "Answer with a JSON value that matches this JSON Schema:\n{schema}"
 
 
 class LocalEngine:
@@ -124,42 +114,7 @@ class LocalEngine:
     # ---- prompting --------------------------------------------------------------------------------------------
 
     def render(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, schema: Any) -> str:
-        system_parts: list[str] = []
-        rest = list(messages)
-        if rest and rest[0].get("role") == "system":
-            system_parts.append(str(rest.pop(0).get("content") or ""))
-        if tools:
-            specs = [t["function"] for t in tools]
-            system_parts.append(_TOOL_SYSTEM.format(tools=orjson.dumps(specs).decode()))
-        if schema is not None:
-            system_parts.append(_SCHEMA_SYSTEM.format(schema=orjson.dumps(schema).decode()))
-        system = "\n\n".join(p for p in system_parts if p) or "You are a helpful AI assistant."
-        out = [f"<|im_start|>system\n{system}<|im_end|>\n"]
-        for m in rest:
-            role = m.get("role")
-            content = m.get("content") or ""
-            if not isinstance(content, str):
-                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-            if role == "assistant" and m.get("tool_calls"):
-                calls = [
-                    {
-                        "name": c["function"]["name"],
-                        "arguments": _loads_or_text(c["function"].get("arguments")),
-                    }
-                    for c in m["tool_calls"]
-                ]
-                content = (content + "\n" if content else "") + (
-                    "<tool_call>" + orjson.dumps(calls).decode() + "</tool_call>"
-                )
-            elif role == "tool":
-                # The model only knows system/user/assistant turns: tool results arrive as a user turn.
-                role = "user"
-                content = f"<tool_response>{m.get('name') or ''}: {content}</tool_response>"
-            elif role not in ("user", "assistant"):
-                role = "user"
-            out.append(f"<|im_start|>{role}\n{content}<|im_end|>\n")
-        out.append("<|im_start|>assistant\n")
-        return "".join(out)
+        return local_chat.render(prompts.get(local_chat.CHAT_ID), messages, tools, schema)
 
     # ---- grammars ---------------------------------------------------------------------------------------------
 
@@ -283,27 +238,22 @@ class LocalEngine:
         )
         calls: list[dict[str, Any]] = []
         content: str | None = text.strip()
-        if tools and content and content.startswith("<tool_call>"):
-            body = content[len("<tool_call>") :].split("</tool_call>", 1)[0]
-            try:
-                parsed = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                parsed = None  # cut off by max_tokens: leave the raw text as content for the caller to see
-            if isinstance(parsed, list):
-                seed = short_hash(prompt, params.get("seed"), n=16)
-                for i, c in enumerate(parsed):
-                    calls.append(
-                        {
-                            "id": f"call_{short_hash(seed, i, n=16)}",
-                            "type": "function",
-                            "function": {
-                                "name": c["name"],
-                                "arguments": orjson.dumps(c.get("arguments", {})).decode(),
-                            },
-                        }
-                    )
-                content = None
-                finish = "tool_calls"
+        parsed = prompts.get(local_chat.CHAT_ID).parse(content) if tools and content else None
+        if parsed is not None:
+            seed = short_hash(prompt, params.get("seed"), n=16)
+            for i, c in enumerate(parsed):
+                calls.append(
+                    {
+                        "id": f"call_{short_hash(seed, i, n=16)}",
+                        "type": "function",
+                        "function": {
+                            "name": c["name"],
+                            "arguments": orjson.dumps(c.get("arguments", {})).decode(),
+                        },
+                    }
+                )
+            content = None
+            finish = "tool_calls"
         return {"content": content, "tool_calls": calls, "usage": (n_in, n_out), "finish_reason": finish}
 
 
@@ -315,15 +265,6 @@ def _sample(torch: Any, logits: Any, top_p: float, gen: Any) -> int:
         sorted_p = sorted_p * keep
         return int(idx[torch.multinomial(sorted_p / sorted_p.sum(), 1, generator=gen)])
     return int(torch.multinomial(probs, 1, generator=gen))
-
-
-def _loads_or_text(args: Any) -> Any:
-    if isinstance(args, str):
-        try:
-            return orjson.loads(args)
-        except orjson.JSONDecodeError:
-            return args
-    return args
 
 
 def get_engine(name: str, int8: bool = True, threads: int | None = None) -> LocalEngine:

@@ -44,11 +44,8 @@ def first_error(validator: Any, data: Any) -> str | None:
     return f"at {where}: {msg[:300]}"
 
 
-def with_instructions(messages: list[dict[str, Any]], schema: dict[str, Any]) -> list[dict[str, Any]]:
-    text = (
-        "Answer with a single JSON value that conforms to this JSON Schema. Output only the JSON, no prose "
-        "and no code fences.\nJSON Schema:\n" + orjson.dumps(schema).decode()
-    )
+def with_instructions(messages: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """`messages` with `text` (the schema stated in words) appended to the system message, or as one."""
     msgs = [dict(m) for m in messages]
     if msgs and msgs[0].get("role") == "system" and isinstance(msgs[0].get("content"), str):
         msgs[0]["content"] = f"{msgs[0]['content']}\n\n{text}"

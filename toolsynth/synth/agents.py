@@ -21,6 +21,9 @@ import orjson
 from toolsynth.catalog.model import Tool
 from toolsynth.messages import Message, ToolCall
 from toolsynth.plans.record import Plan, PlannedCall, PlanTurn
+from toolsynth.prompts import dialog_assistant, dialog_user
+from toolsynth.prompts import registry as prompts
+from toolsynth.prompts.dialog_user import clean_utterance  # noqa: F401 - re-exported for synth.grounded
 from toolsynth.synth.config import SynthConfig
 
 # ---- per-dialog accounting ---------------------------------------------------------------------------------------
@@ -215,18 +218,6 @@ def ends_early(text: str) -> bool:
     return _STOP_PATTERNS.search(text) is not None
 
 
-def clean_utterance(text: str | None) -> str:
-    """Strip what small models wrap around a message: role prefixes, quotes, stop tokens."""
-    if not text:
-        return ""
-    t = text.strip()
-    t = re.sub(r"^\s*(user|human|me)\s*:\s*", "", t, flags=re.I)
-    t = re.sub(r"###\s*[A-Z\-]+\s*###", "", t).strip()
-    if len(t) >= 2 and t[0] == t[-1] and t[0] in "\"'":
-        t = t[1:-1].strip()
-    return t
-
-
 # ---- transcript --------------------------------------------------------------------------------------------------
 
 
@@ -251,15 +242,7 @@ def _clip(s: str, n: int) -> str:
 
 # ---- the user agent ----------------------------------------------------------------------------------------------
 
-USER_SYSTEM = """You play a USER talking to an AI assistant that can use tools. Write only the user's next message.
-Rules:
-- Speak as a person would, in plain everyday words, 1 to 3 sentences.
-- Never name a function, tool, API, command or parameter identifier; never write code or JSON.
-- State the concrete values listed under "You know" (exactly as written) and nothing you were not given: if a detail
-  is not listed you don't know it, so don't make one up.
-- Ask for one thing at a time, as in the goal below; don't reveal later goals.
-- Agreeing to an action is not the same as the goal being done: until the assistant has reported the result, don't
-  thank it, say goodbye or end the conversation."""
+USER_SYSTEM = dialog_user.SYSTEM  # kept under its old name: the prompt itself is `prompts.dialog_user.TURN`
 
 
 @dataclass
@@ -279,29 +262,27 @@ class UserAgent:
         self.usage = usage
 
     def prompt(self, plan: Plan, turn: PlanTurn, history: list[Message], feedback: str = "") -> list[dict]:
+        tpl = prompts.get(dialog_user.TURN_ID)
         facts = known_facts(plan, turn)
         withheld = withheld_arguments(plan, turn)
-        parts = [f"Your goal for this message: {intent_text(plan, turn)}"]
+        sections: list[tuple[str, dict[str, str]]] = [("goal", {"intent": intent_text(plan, turn)})]
         sig = signature_sketch(plan, turn, withheld)
         if sig:
-            parts.append(f"What the assistant will have to do for you (never name it): {sig}")
+            sections.append(("signature", {"signature": sig}))
         if facts:
-            parts.append("You know: " + "; ".join(f"{f.label} = {render_value(f.value)}" for f in facts))
+            sections.append(("known", {"facts": dialog_user.facts_text(tpl, _fact_pairs(facts))}))
         for w in withheld:
             what = humanize(w.param) + (f" ({w.description.strip()})" if w.description else "")
-            parts.append(
-                f"Leave out the {what}: you have not said it yet. Don't mention any value for it; "
-                "the assistant should have to ask you."
-            )
+            sections.append(("withheld", {"what": what}))
         if turn.expected.kind == "refuse":
-            parts.append("Ask for it naturally even if it may not be possible.")
+            sections.append(("refuse", {}))
         convo = transcript(history, self.cfg.history_window)
         if convo:
-            parts.append("Conversation so far:\n" + convo)
+            sections.append(("conversation", {"transcript": convo}))
         if feedback:
-            parts.append(f"Your previous attempt was not usable: {feedback}. Write it again.")
-        parts.append("Now write the user's message.")
-        return [{"role": "system", "content": USER_SYSTEM}, {"role": "user", "content": "\n\n".join(parts)}]
+            sections.append(("feedback", {"feedback": feedback}))
+        sections.append(("closing", {}))
+        return dialog_user.turn_messages(tpl, sections)
 
     async def speak(
         self, plan: Plan, turn: PlanTurn, history: list[Message], *, attempt: int = 0
@@ -314,7 +295,7 @@ class UserAgent:
         for k in range(self.cfg.user_retries + 1):
             messages = self.prompt(plan, turn, history, feedback)
             res = await self.gw.chat(self.role, messages, seed=_seed(plan, turn.index, attempt, k))
-            text = clean_utterance(res.content)
+            text = prompts.get(dialog_user.TURN_ID).parse(res.content)
             problem = check_user_text(text, names, withheld, facts)
             if problem is None:
                 return Utterance(text, "model", rejected)
@@ -332,17 +313,13 @@ class UserAgent:
         names = list(plan.tool_defs) or list(plan.tools)
         withheld = withheld_arguments(plan, turn)
         facts = known_facts(plan, turn)
-        known = "; ".join(f"{f.label} = {render_value(f.value)}" for f in facts) or "nothing more"
-        content = (
-            f"Your goal: {intent_text(plan, turn)}\nYou know: {known}\n\n"
-            f"Conversation so far:\n{transcript(history, self.cfg.history_window)}\n\n"
-            "The assistant asked you something instead of doing it. Answer it with what you know (if it asks for "
-            "something you don't know, say so) and ask it to go ahead. Your goal is not done yet."
+        tpl = prompts.get(dialog_user.FOLLOW_UP_ID)
+        messages = dialog_user.follow_up_messages(
+            tpl, intent_text(plan, turn), _fact_pairs(facts), transcript(history, self.cfg.history_window)
         )
-        messages = [{"role": "system", "content": USER_SYSTEM}, {"role": "user", "content": content}]
         for k in range(self.cfg.user_retries + 1):
             res = await self.gw.chat(self.role, messages, seed=_seed(plan, turn.index, attempt, 100 + k))
-            text = clean_utterance(res.content)
+            text = tpl.parse(res.content)
             problem = check_user_text(text, names, withheld)
             if problem is None and ends_early(text):
                 problem = "it ends the conversation before the goal is done"
@@ -371,13 +348,6 @@ def states_value(text: str, value: Any) -> bool:
 
 
 MAX_USER_CHARS = 600
-# Headings of the user agent's own prompt: a small model that echoes its instructions writes these, and such a
-# message would teach the trained model that users talk in prompt scaffolding.
-_PROMPT_ECHO = re.compile(
-    r"your goal for this message|you know:\s*[^.\n]*\s=\s|what the assistant will have to do"
-    r"|conversation so far:|you have not said it yet|now write the user'?s message",
-    re.I,
-)
 
 
 def check_user_text(
@@ -388,7 +358,7 @@ def check_user_text(
         return "the message is empty"
     if text.lstrip().startswith(("{", "[", "```")):
         return "the message is code or JSON, not something a person says"
-    if _PROMPT_ECHO.search(text):
+    if dialog_user.echo_guard(prompts.get(dialog_user.TURN_ID)).search(text):
         return "it repeats the instructions instead of speaking as the user"
     if len(text) > MAX_USER_CHARS or len([ln for ln in text.splitlines() if ln.strip()]) > 4:
         return "it is too long for one user message"
@@ -452,6 +422,10 @@ def _tool_purpose(tool: Tool) -> str:
     return _clip(d, 240)
 
 
+def _fact_pairs(facts: list[Fact]) -> list[tuple[str, str]]:
+    return [(f.label, render_value(f.value)) for f in facts]
+
+
 def _facts_sentence(facts: list[Fact]) -> str:
     if not facts:
         return ""
@@ -481,19 +455,20 @@ def _seed(plan: Plan, turn: int, attempt: int, k: int) -> int:
 
 # ---- the assistant agent -----------------------------------------------------------------------------------------
 
-HINT_HEADER = "[Guidance for this step; the user cannot see it]"
+HINT_HEADER = dialog_assistant.HINT_HEADER
 
 
 def _call_text(call: PlannedCall) -> str:
+    tpl = prompts.get(dialog_assistant.HINT_ID)
     dep = {d.arg: d for d in call.depends_on}
     args = []
     for k, v in call.arguments.items():
         if k in dep:
             continue
-        args.append(f"{k}={orjson.dumps(v).decode()}")
+        args.append(tpl.part("argument", name=k, value=orjson.dumps(v).decode()))
     for d in call.depends_on:
-        args.append(f"{d.arg}=<the `{d.field}` from the result of {d.call}>")
-    return f"{call.tool}({', '.join(args)})"
+        args.append(tpl.part("dependent_argument", name=d.arg, field=d.field, call=d.call))
+    return tpl.part("call", tool=call.tool, args=", ".join(args))
 
 
 def remaining_calls(turn: PlanTurn, done: list[ToolCall]) -> list[PlannedCall]:
@@ -518,50 +493,39 @@ def tool_choice_for(turn: PlanTurn, done: list[ToolCall]) -> str:
 
 def render_hint(plan: Plan, turn: PlanTurn, done: list[ToolCall] | None = None, feedback: str = "") -> str:
     """The plan's expected action as an instruction to the assistant (forth-translation's `fs_h`)."""
+    tpl = prompts.get(dialog_assistant.HINT_ID)
     exp = turn.expected
     done = done or []
     if exp.kind == "call":
         remaining = remaining_calls(turn, done)
         if not remaining:
-            text = (
-                "All the needed tool calls have been made. Answer the user in natural language, using only what "
-                "the tool results above say; do not call another tool."
-            )
+            text = tpl.part("calls_done")
         else:
             ids = {c.id for c in remaining}
             now = [c for c in remaining if not any(d.call in ids for d in c.depends_on)]
             later = [c for c in remaining if c not in now]
-            label = "these tool calls (in parallel)" if len(now) > 1 else "this tool call"
-            text = f"Make {label} now: " + "; ".join(_call_text(c) for c in now) + "."
+            label = tpl.part("parallel_calls" if len(now) > 1 else "one_call")
+            text = tpl.part("call_now", label=label, calls="; ".join(_call_text(c) for c in now))
             if later:
-                text += (
-                    " After their results arrive you will call "
-                    + "; ".join(_call_text(c) for c in later)
-                    + ", taking the marked values from those results."
-                )
+                text += tpl.part("calls_later", calls="; ".join(_call_text(c) for c in later))
             if any(c.depends_on for c in now):
-                text += " Take the marked values from the earlier tool results in this conversation."
+                text += tpl.part("dependent_now")
     elif exp.kind == "ask":
-        wanted = ", ".join(f"`{m.rpartition('.')[2]}` for {m.rpartition('.')[0]}" for m in exp.missing)
-        text = (
-            f"The user has not given {wanted or 'a required value'}. Ask the user for it in one short question; "
-            "do not call any tool and do not guess the value."
+        wanted = ", ".join(
+            tpl.part("ask_item", param=m.rpartition(".")[2], tool=m.rpartition(".")[0]) for m in exp.missing
         )
+        text = tpl.part("ask", wanted=wanted or tpl.part("ask_unknown"))
     elif exp.kind == "refuse":
-        missing = ", ".join(exp.withheld_tools) or "the needed tool"
-        text = (
-            f"The tool this needs ({missing}) is not available to you. Tell the user plainly that you cannot do "
-            "that with the tools you have; do not call a different tool instead."
-        )
+        text = tpl.part("refuse", missing=", ".join(exp.withheld_tools) or tpl.part("refuse_unknown"))
     else:
-        text = "No tool is needed here. Reply to the user in natural language; do not call any tool."
+        text = tpl.part("chat")
     if feedback:
-        text += f" (A previous attempt at this step was rejected: {feedback}.)"
+        text += tpl.part("feedback", feedback=feedback)
     return text
 
 
 def system_with_hint(system: str, hint: str | None) -> str:
-    return f"{system}\n\n{HINT_HEADER}\n{hint}" if hint else system
+    return prompts.get(dialog_assistant.HINT_ID).render(system=system, hint=hint) if hint else system
 
 
 class AssistantAgent:
