@@ -91,6 +91,7 @@ def command(
     from toolsynth.llm.factory import make_gateway
     from toolsynth.prefs.config import PrefsConfig
     from toolsynth.prefs.run import PrefsContext, make_preferences
+    from toolsynth.prompts.registry import stage_prompts
     from toolsynth.recipe import load_recipe
     from toolsynth.synth.config import SynthConfig
 
@@ -153,7 +154,7 @@ def command(
         counts=counts,
         options=options,
         inputs=[dialogs] + ([recipe] if recipe else []),
-        extra={"usage": usage},
+        extra={"usage": usage, "prompts": stage_prompts("make-preferences")},
     )
     result = {"output": str(output), **counts, "usage": usage}
     if as_json:

@@ -108,6 +108,7 @@ def command(
         log.warning("no plans in %s%s", plans, f" for shard {part}" if part else "")
 
     from toolsynth.llm.factory import make_gateway
+    from toolsynth.prompts.registry import stage_prompts
 
     cache_dir = None
     if llm.cache:
@@ -165,7 +166,12 @@ def command(
     }
     inputs: list[Path] = [plans] + ([recipe] if recipe else [])
     write_manifest(
-        output, kind="dialog", counts=counts, options=options, inputs=inputs, extra={"usage": usage}
+        output,
+        kind="dialog",
+        counts=counts,
+        options=options,
+        inputs=inputs,
+        extra={"usage": usage, "prompts": stage_prompts("synthesize")},
     )
     result = {
         "output": str(output),

@@ -15,6 +15,7 @@ from toolsynth.llm.protocol import ModelClient, ModelGateway
 from toolsynth.plans.config import PlansConfig
 from toolsynth.plans.sample import Outcome, PlanSampler, ToolflowJob
 from toolsynth.plans.stats import PlanStats
+from toolsynth.prompts.registry import stage_prompts
 from toolsynth.shard import Shard
 
 
@@ -140,7 +141,13 @@ def run_sample_plans(
             "shard": shard.to_record() if shard else None,
         },
         inputs=inputs or [],
-        extra={"config": cfg.model_dump(mode="json"), "usage": usage, "stats": summary},
+        extra={
+            "config": cfg.model_dump(mode="json"),
+            "usage": usage,
+            "stats": summary,
+            # MAGNET plans come from the graph by rule: only ToolFlow's planner sends a prompt.
+            **({"prompts": stage_prompts("sample-plans")} if strategy == "toolflow" else {}),
+        },
     )
     return {
         "output": str(output),

@@ -87,7 +87,7 @@ class Prompt:
         literal text of each part up to its first sentence end, with every input standing for any text on the
         line. An answer that contains one repeats the prompt instead of doing what it asks."""
         chosen = self.parts if names is None else {n: self.parts[n] for n in names}
-        alts = [p for p in (_heading(text, self.parts) for text in chosen.values()) if p]
+        alts = [p for p in (_heading(text, self.parts, {name}) for name, text in chosen.items()) if p]
         return re.compile("|".join(alts), re.I)
 
 
@@ -108,7 +108,7 @@ _SPACE = r"\s+"
 _END = re.compile(r"[.?!\n]")
 
 
-def _heading(text: str, parts: Mapping[str, str], depth: int = 0) -> str:
+def _heading(text: str, parts: Mapping[str, str], seen: set[str]) -> str:
     """The regex of `text`'s heading. A field named after another part stands for that part's own pattern (a
     list item's shape, say `{label} = {value}`), so a heading is only found with what follows it in the prompt."""
     out: list[str] = []
@@ -119,8 +119,8 @@ def _heading(text: str, parts: Mapping[str, str], depth: int = 0) -> str:
             return _trim("".join(out))
         if name is None:
             break
-        if name in parts and depth < 2:
-            inner = _heading(parts[name], parts, depth + 1)
+        if name in parts and name not in seen:
+            inner = _heading(parts[name], parts, seen | {name})
             # the inner part's trailing field leaves nothing to match: the heading ends with its last literal
             out.append(inner if inner else _ANY)
             break

@@ -38,9 +38,13 @@ STAGES: dict[str, tuple[str, ...]] = {
         dialog_user.FOLLOW_UP_ID,
         dialog_assistant.HINT_ID,
         dialog_reply.REPLY_ID,
+        turn_judge.JUDGE_ID,
+        tool_simulator.SIMULATE_ID,
         *_GATEWAY,
     ),
-    "make-preferences": (dialog_assistant.HINT_ID, *_GATEWAY),
+    # The hint-free re-run sends the assistant's plain system prompt (no hint); its negatives are checked by the
+    # judge and run on the simulated tool where the recipe says so.
+    "make-preferences": (turn_judge.JUDGE_ID, tool_simulator.SIMULATE_ID, *_GATEWAY),
     "sample-plans": (toolflow_planner.PLAN_ID, *_GATEWAY),
     "build-graph": (graph_judge.LABEL_ID, graph_judge.PAIR_ID, *_GATEWAY),
 }
