@@ -43,6 +43,9 @@ def test_rendering_needs_exactly_the_declared_inputs() -> None:
         p.render(name="Ada", n=1, extra=0)
     with pytest.raises(PromptInputError, match="no part"):
         p.part("y")
+    with pytest.raises(PromptInputError, match=r"t#x: missing inputs \['item'\]"):
+        p.part("x")
+    assert p.part("x", item="a") == "- a"
     with pytest.raises(ValueError, match="plain name"):
         Prompt(id="bad", version=1, template="{a.b}")
 

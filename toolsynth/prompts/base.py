@@ -3,6 +3,7 @@ answer it asks for beside it, apart from the model client that sends it (in the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import string
@@ -14,6 +15,7 @@ from typing import Any
 _FORMATTER = string.Formatter()
 
 
+@functools.lru_cache(maxsize=1024)
 def placeholders(text: str) -> tuple[str, ...]:
     """The `{name}` fields of a str.format template, in order, each once (`{{`/`}}` are literal braces)."""
     seen: dict[str, None] = {}
@@ -23,6 +25,11 @@ def placeholders(text: str) -> tuple[str, ...]:
                 raise ValueError(f"template field {{{name}}} is not a plain name")
             seen[name] = None
     return tuple(seen)
+
+
+@functools.lru_cache(maxsize=1024)
+def _field_set(text: str) -> frozenset[str]:
+    return frozenset(placeholders(text))
 
 
 class PromptInputError(ValueError):
@@ -62,9 +69,18 @@ class Prompt:
         return _fill(self.id, self.template, values)
 
     def part(self, part_name: str, /, **values: Any) -> str:
-        if part_name not in self.parts:
-            raise PromptInputError(f"prompt {self.id!r} has no part {part_name!r}")
-        return _fill(f"{self.id}#{part_name}", self.parts[part_name], values)
+        """One named part, filled. On this hot path (every request) only a missing input is an error; `render`
+        also refuses inputs the template does not take."""
+        try:
+            text = self.parts[part_name]
+        except KeyError:
+            raise PromptInputError(f"prompt {self.id!r} has no part {part_name!r}") from None
+        try:
+            return text.format_map(values)
+        except KeyError as exc:
+            raise PromptInputError(
+                f"prompt {self.id}#{part_name}: missing inputs [{exc.args[0]!r}]"
+            ) from None
 
     def messages(self, **values: Any) -> list[dict[str, str]]:
         """[system?, user]: the system text as it stands (no inputs), the template rendered as the user turn."""
@@ -92,9 +108,9 @@ class Prompt:
 
 
 def _fill(where: str, text: str, values: dict[str, Any]) -> str:
-    need = set(placeholders(text))
-    missing, extra = need - values.keys(), values.keys() - need
-    if missing or extra:
+    need = _field_set(text)  # cached: a template is parsed once, not on every render
+    if values.keys() != need:
+        missing, extra = need - values.keys(), values.keys() - need
         raise PromptInputError(
             f"prompt {where}: missing inputs {sorted(missing)}, unexpected {sorted(extra)}"
             if missing
