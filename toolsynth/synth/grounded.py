@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from toolsynth.llm.gateway import ChatResult, Usage
+from toolsynth.llm.protocol import ModelClient
 from toolsynth.messages import Message, ToolCall
 from toolsynth.plans.record import Dependency, Plan, PlannedCall, PlanTurn
 from toolsynth.prompts import dialog_reply
@@ -279,7 +280,7 @@ class GroundedAssistant:
     """Drop-in for `AssistantAgent.act` that takes the calls from the plan (see the module docstring)."""
 
     def __init__(
-        self, gateway: Any, config: SynthConfig, plan: Plan, usage: UsageTally | None = None
+        self, gateway: ModelClient, config: SynthConfig, plan: Plan, usage: UsageTally | None = None
     ) -> None:
         self.gw = gateway
         self.cfg = config
