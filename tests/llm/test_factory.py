@@ -29,7 +29,11 @@ def test_factory_places_the_cache_beside_the_recipe(tmp_path: Path) -> None:
 def test_the_package_exports_the_factory_and_the_protocols() -> None:
     import toolsynth.llm as llm
 
-    assert llm.make_gateway is make_gateway and llm.ModelGateway is ModelGateway and llm.ModelClient is ModelClient
+    assert (
+        llm.make_gateway is make_gateway
+        and llm.ModelGateway is ModelGateway
+        and llm.ModelClient is ModelClient
+    )
 
 
 def test_a_gateway_double_is_not_a_gateway() -> None:
