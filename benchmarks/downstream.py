@@ -49,7 +49,7 @@ def _synth_driver(argv: list[str]) -> None:
     import bfcl_plan_fixtures as fx
 
     from toolsynth.cli import main
-    from toolsynth.llm.scripted import ScriptedModel
+    from toolsynth.testing.scripted import ScriptedModel
 
     def follow(req: Any) -> Any:
         try:

@@ -38,7 +38,7 @@ def install_model() -> None:
     """The hint-following scripted model; a hint it cannot parse falls through to the default answer."""
     import bfcl_plan_fixtures as fx
 
-    from toolsynth.llm.scripted import ScriptedModel
+    from toolsynth.testing.scripted import ScriptedModel
 
     def lenient(req):  # type: ignore[no-untyped-def]
         try:

@@ -39,7 +39,7 @@ def install(delay: float = 0.0) -> None:
     from bfcl_plan_fixtures import install_good_model
 
     from toolsynth.llm import transport
-    from toolsynth.llm.scripted import ScriptedModel, ScriptedRequest
+    from toolsynth.testing.scripted import ScriptedModel, ScriptedRequest
 
     install_good_model()
     ScriptedModel.calls = _NoLog()

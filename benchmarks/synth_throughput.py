@@ -59,7 +59,7 @@ def answer_like_scripted(gateway: object) -> None:
     from bfcl_plan_fixtures import install_good_model
 
     from toolsynth.llm import transport
-    from toolsynth.llm.scripted import ScriptedModel, ScriptedRequest
+    from toolsynth.testing.scripted import ScriptedModel, ScriptedRequest
 
     install_good_model()
     direct = gateway._direct  # type: ignore[attr-defined]

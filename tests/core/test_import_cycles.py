@@ -240,7 +240,7 @@ def test_walker_reports_each_tangle_once(tmp_path: Path) -> None:
     strict=False,
     reason=(
         "cycles other branches remove: toolsynth.cli <-> toolsynth.commands.run (pipeline), "
-        "toolsynth.llm._litellm <-> toolsynth.llm.local / toolsynth.llm.scripted (arch-llm); "
+        "toolsynth.llm._litellm <-> toolsynth.llm.local / toolsynth.testing.scripted (arch-llm); "
         "the integrator drops this mark once both are merged"
     ),
 )
@@ -252,6 +252,6 @@ def test_toolsynth_has_no_import_cycle() -> None:
 def test_no_cycle_in_the_areas_already_untangled() -> None:
     # Not xfailed: the cycles this branch broke must not come back while the others are still pending.
     pending = {"toolsynth.cli", "toolsynth.commands.run", "toolsynth.llm._litellm", "toolsynth.llm.local"}
-    pending.add("toolsynth.llm.scripted")
+    pending.add("toolsynth.testing.scripted")
     cycles = [c for c in find_cycles(import_graph(PACKAGE_ROOT)) if not set(c) <= pending]
     assert not cycles, "import cycles in toolsynth/:\n" + _describe(cycles)

@@ -18,7 +18,7 @@ SYSTEM = "You are a helpful assistant that can use tools."
 
 def synthesized_dialogs(directory: Path) -> Path:
     from toolsynth.cli import app
-    from toolsynth.llm.scripted import ScriptedModel
+    from toolsynth.testing.scripted import ScriptedModel
 
     plans = directory / "plans.jsonl"
     write_artifact(plans, "plan", (p.to_record() for p in all_plans()))

@@ -142,8 +142,26 @@ def test_magnet_off_makes_no_calls(monkeypatch, bfcl_two, graph_config, embedder
         build_graph(bfcl_two, on, embedder=embedder)
 
 
+def test_magnet_judge_uses_an_injected_gateway(monkeypatch, bfcl_two, graph_config, embedder) -> None:
+    import toolsynth.llm.gateway as gateway
+
+    def boom(*a, **k):
+        raise AssertionError("an injected gateway must be the only one")
+
+    monkeypatch.setattr(gateway, "Gateway", boom)
+    injected = FakeGateway(LLMConfig(), stage="caller's")
+    cfg = graph_config.model_copy(deep=True)
+    cfg.magnet.enabled = True
+    built = build_graph(bfcl_two, cfg, embedder=embedder, gateway=injected)
+    assert injected.calls and not injected.closed  # its owner closes it, not the judge
+    assert built.report["magnet"]["judged_pairs"] == sum(
+        1 for r, _ in injected.calls if r == cfg.magnet.judge_role
+    )
+    assert [e for e in built.graph.edges if e.kind == "magnet"]
+
+
 @pytest.mark.skipif(
-    importlib.util.find_spec("toolsynth.llm.scripted") is None,
+    importlib.util.find_spec("toolsynth.testing.scripted") is None,
     reason="scripted LLM backend not in this tree yet",
 )
 def test_magnet_with_scripted_model(bfcl_two, graph_config, embedder, tmp_path) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from toolsynth.llm.config import LLMConfig
 from toolsynth.llm.gateway import Gateway
-from toolsynth.llm.scripted import ScriptedModel
+from toolsynth.testing.scripted import ScriptedModel
 
 
 @pytest.fixture(autouse=True)

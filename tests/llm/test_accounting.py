@@ -7,8 +7,8 @@ from fake_openai import FakeOpenAI, completion
 
 from toolsynth.artifacts import read_manifest, write_artifact, write_manifest
 from toolsynth.llm.accounting import format_summary, merge_summaries
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.llm.transport import cost_of
+from toolsynth.testing.scripted import ScriptedModel
 
 FIELDS = ("calls", "cached", "retries", "failures", "repairs", "prompt_tokens", "completion_tokens")
 

@@ -14,7 +14,7 @@ from cache_workers import endless_writer, writer
 
 from toolsynth.artifacts import write_artifact
 from toolsynth.llm.cache import ResponseCache
-from toolsynth.llm.scripted import ScriptedModel
+from toolsynth.testing.scripted import ScriptedModel
 
 TOOLS = [
     {

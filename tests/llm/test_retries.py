@@ -10,7 +10,7 @@ from fake_openai import FakeOpenAI, completion
 
 from toolsynth.errors import LLMError
 from toolsynth.llm.gateway import LLMRequestError, LLMUnavailableError, backoff_delay
-from toolsynth.llm.scripted import ScriptedModel
+from toolsynth.testing.scripted import ScriptedModel
 
 MSG = [{"role": "user", "content": "hello"}]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jsonschema
 import orjson
 
-from toolsynth.llm.scripted import ScriptedModel
+from toolsynth.testing.scripted import ScriptedModel
 
 PLAN = {
     "type": "object",

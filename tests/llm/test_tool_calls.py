@@ -6,8 +6,8 @@ import jsonschema
 import orjson
 from fake_openai import FakeOpenAI, completion
 
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.messages import Message, ToolCall
+from toolsynth.testing.scripted import ScriptedModel
 
 WEATHER = {
     "type": "function",

@@ -15,10 +15,10 @@ from toolsynth.artifacts import read_artifact, read_manifest
 from toolsynth.graph.store import ToolGraph
 from toolsynth.llm.config import LLMConfig
 from toolsynth.llm.gateway import Gateway
-from toolsynth.llm.scripted import ScriptedModel, ScriptedRequest
 from toolsynth.plans.config import PlansConfig
 from toolsynth.plans.record import Plan
 from toolsynth.plans.run import rejects_path, run_sample_plans
+from toolsynth.testing.scripted import ScriptedModel, ScriptedRequest
 
 
 @pytest.fixture(autouse=True)

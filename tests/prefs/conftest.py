@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "synth"))
 def _scripted():
     from bfcl_plan_fixtures import install_good_model
 
-    from toolsynth.llm.scripted import ScriptedModel
+    from toolsynth.testing.scripted import ScriptedModel
 
     ScriptedModel.reset()
     install_good_model()

@@ -8,9 +8,9 @@ from bfcl_plan_fixtures import HINT_MARK, fs_split_plan, ticket_nested_plan, tra
 from prefs_fixtures import accepted, synthesize
 
 from toolsynth.artifacts import read_artifact, write_artifact
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.synth.ingest import read_dialogs
 from toolsynth.synth.record import Dialog
+from toolsynth.testing.scripted import ScriptedModel
 
 
 def test_every_step_keeps_its_hint_and_tool_choice_and_every_result_its_source():

@@ -23,7 +23,7 @@ def _invoke(*args: str):
 def dialogs_file(tmp_path_factory):
     from bfcl_plan_fixtures import install_good_model
 
-    from toolsynth.llm.scripted import ScriptedModel
+    from toolsynth.testing.scripted import ScriptedModel
 
     ScriptedModel.reset()
     install_good_model()
@@ -108,7 +108,7 @@ def _count_hint_free() -> list[int]:
     """A rule that only counts hint-free requests (and answers none): how many a whole run makes."""
     from bfcl_plan_fixtures import HINT_MARK
 
-    from toolsynth.llm.scripted import ScriptedModel
+    from toolsynth.testing.scripted import ScriptedModel
 
     seen = [0]
 
@@ -125,7 +125,7 @@ def _die_after(n_requests: int) -> None:
     """The model fails with a bad-key error (fatal: the run stops) after `n_requests` hint-free requests."""
     from bfcl_plan_fixtures import HINT_MARK
 
-    from toolsynth.llm.scripted import ScriptedModel
+    from toolsynth.testing.scripted import ScriptedModel
 
     seen = 0
 
@@ -140,7 +140,7 @@ def _die_after(n_requests: int) -> None:
 
 
 def test_a_killed_run_resumes_without_losing_or_duplicating(tmp_path, dialogs_file):
-    from toolsynth.llm.scripted import ScriptedModel
+    from toolsynth.testing.scripted import ScriptedModel
 
     ref = tmp_path / "ref.jsonl"
     rule = len(ScriptedModel.rules)
@@ -166,7 +166,7 @@ def test_a_killed_run_resumes_without_losing_or_duplicating(tmp_path, dialogs_fi
 
 
 def test_a_journal_made_with_other_settings_is_not_resumed(tmp_path, dialogs_file):
-    from toolsynth.llm.scripted import ScriptedModel
+    from toolsynth.testing.scripted import ScriptedModel
 
     out = tmp_path / "out.jsonl"
     rule = len(ScriptedModel.rules)

@@ -10,9 +10,9 @@ from prefs_fixtures import accepted, pairs, synthesize
 
 from toolsynth.llm.config import LLMConfig, ModelSettings
 from toolsynth.llm.gateway import Gateway
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.prefs.config import PrefsConfig
 from toolsynth.prefs.run import PrefsContext, pairs_for_dialog
+from toolsynth.testing.scripted import ScriptedModel
 
 
 def neg_gateway() -> Gateway:

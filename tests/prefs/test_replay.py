@@ -10,13 +10,13 @@ import pytest
 from bfcl_plan_fixtures import _call, _turn, fs_split_plan, ticket_nested_plan
 from prefs_fixtures import accepted, bank_module, bank_plan
 
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.messages import ToolCall
 from toolsynth.plans.record import Plan
 from toolsynth.prefs.case import DialogCase
 from toolsynth.synth.backends.python_module import tools_from_module
 from toolsynth.synth.replay import Replayer, ReplayMismatch, recorded_calls
 from toolsynth.synth.runner import SynthContext, synthesize_dialog
+from toolsynth.testing.scripted import ScriptedModel
 
 
 def _replayer(d, backend=None):

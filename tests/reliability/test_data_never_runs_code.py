@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from toolsynth.artifacts import read_artifact, write_artifact
 from toolsynth.cli import app
 from toolsynth.errors import InputError
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.synth.backends.registry import make_backend
 from toolsynth.synth.backends.trust import UntrustedBackendError, combine
+from toolsynth.testing.scripted import ScriptedModel
 
 MKDIR_DEF = {
     "type": "function",

@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 
 from toolsynth.artifacts import partial_path, read_artifact, write_artifact
 from toolsynth.cli import app
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.synth import checks
 from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.runner import (
@@ -25,6 +24,7 @@ from toolsynth.synth.runner import (
     rejects_path,
     run_plans,
 )
+from toolsynth.testing.scripted import ScriptedModel
 
 BUGGY = dialog_id(message_plan())
 

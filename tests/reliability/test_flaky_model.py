@@ -12,9 +12,9 @@ import pytest
 from bfcl_plan_fixtures import all_plans, install_good_model, scripted_gateway
 
 from toolsynth.artifacts import partial_path, read_artifact
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.runner import SynthContext, dialog_id, errors_path, rejects_path, run_plans
+from toolsynth.testing.scripted import ScriptedModel
 
 FAULT_RATE = 0.3
 

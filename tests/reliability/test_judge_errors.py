@@ -10,9 +10,9 @@ import pytest
 from bfcl_plan_fixtures import all_plans, install_good_model, message_plan, scripted_gateway
 
 from toolsynth.artifacts import read_artifact
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.runner import SynthContext, rejects_path, run_plans, synthesize_dialog
+from toolsynth.testing.scripted import ScriptedModel
 
 
 def is_judge(req) -> bool:

@@ -13,7 +13,7 @@ from bfcl_plan_fixtures import all_plans, install_good_model
 from cli_helpers import one_error_line, run_main
 
 from toolsynth.artifacts import files, journal, manifest, partial_path, read, sort, write, write_artifact
-from toolsynth.llm.scripted import ScriptedModel
+from toolsynth.testing.scripted import ScriptedModel
 
 CATALOG = [
     {

@@ -19,8 +19,8 @@ from toolsynth.artifacts import (
     write_artifact,
 )
 from toolsynth.cli import app
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.synth.runner import rejects_path
+from toolsynth.testing.scripted import ScriptedModel
 
 
 def test_journal_writer_refuses_another_fingerprint_and_names_the_change(tmp_path: Path) -> None:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from toolsynth.artifacts import write_artifact, write_manifest
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.runner import SynthContext, synthesize_dialog
+from toolsynth.testing.scripted import ScriptedModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "synth"))
 from bfcl_plan_fixtures import all_plans, fs_split_plan, install_good_model, scripted_gateway  # noqa: E402

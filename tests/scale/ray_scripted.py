@@ -18,7 +18,7 @@ def never_asks(req: Any) -> bool:
 def install() -> None:
     from bfcl_plan_fixtures import install_good_model
 
-    from toolsynth.llm.scripted import ScriptedModel
+    from toolsynth.testing.scripted import ScriptedModel
 
     ScriptedModel.reset()
     install_good_model()

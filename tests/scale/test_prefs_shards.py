@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from toolsynth.artifacts import read_artifact, read_manifest, write_artifact
 from toolsynth.cli import app
-from toolsynth.llm.scripted import ScriptedModel
+from toolsynth.testing.scripted import ScriptedModel
 
 COMMON = ["--model", "scripted/good", "--no-cache", "--concurrency", "3", "--json"]
 

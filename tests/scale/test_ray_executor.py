@@ -64,7 +64,7 @@ def cluster():
     )
     yield ray
     ray.shutdown()
-    from toolsynth.llm.scripted import ScriptedModel
+    from toolsynth.testing.scripted import ScriptedModel
 
     ScriptedModel.reset()
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from toolsynth.artifacts import read_artifact, read_manifest, write_artifact
 from toolsynth.cli import app
 from toolsynth.errors import InputError
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.shard import Shard, id_shard, parse_shard
+from toolsynth.testing.scripted import ScriptedModel
 
 
 def _cli(*args: str) -> str:

@@ -322,7 +322,7 @@ def judge_approves(req: Any) -> Any:
 
 def install_good_model() -> None:
     """Rules for a model that plays every role well: follows hints, approves as judge (defaults elsewhere)."""
-    from toolsynth.llm.scripted import ScriptedModel
+    from toolsynth.testing.scripted import ScriptedModel
 
     ScriptedModel.add_rule(lambda r: _hint_of(r) is not None and r.tools is not None, follow_hint)
     ScriptedModel.add_rule(judge_approves, judge_approves)

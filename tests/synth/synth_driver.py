@@ -14,7 +14,7 @@ import time
 
 from bfcl_plan_fixtures import install_good_model
 
-from toolsynth.llm.scripted import ScriptedModel
+from toolsynth.testing.scripted import ScriptedModel
 
 
 def main() -> None:

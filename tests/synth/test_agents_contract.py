@@ -18,12 +18,12 @@ from bfcl_plan_fixtures import (
     simulated_travel_plan,
 )
 
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.messages import ToolCall
 from toolsynth.synth.agents import UsageTally, UserAgent, names_function
 from toolsynth.synth.backends.simulated import SimulatedBackend, return_schema
 from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.runner import SynthContext, synthesize_dialog
+from toolsynth.testing.scripted import ScriptedModel
 
 
 @pytest.fixture(autouse=True)

@@ -229,7 +229,7 @@ def test_semantic_uses_the_judge_role_and_records_its_verdict(fs_tools: ToolInde
 def test_semantic_with_the_scripted_gateway(fs_tools: ToolIndex) -> None:
     from toolsynth.llm.config import LLMConfig
     from toolsynth.llm.gateway import Gateway
-    from toolsynth.llm.scripted import ScriptedModel
+    from toolsynth.testing.scripted import ScriptedModel
 
     ScriptedModel.reset()
     try:

@@ -15,11 +15,11 @@ from bfcl_plan_fixtures import (
     trading_missing_function_plan,
 )
 
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.plans.record import Dependency
 from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.grounded import REPLY_SYSTEM, reply_problem, rule_reply
 from toolsynth.synth.runner import SynthContext, synthesize_dialog
+from toolsynth.testing.scripted import ScriptedModel
 
 
 def is_reply_request(req) -> bool:

@@ -16,9 +16,9 @@ from bfcl_plan_fixtures import (
     trading_missing_function_plan,
 )
 
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.runner import SynthContext, synthesize_dialog
+from toolsynth.testing.scripted import ScriptedModel
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 from toolsynth.artifacts import read_artifact, read_manifest, write_artifact
 from toolsynth.cli import app
 from toolsynth.errors import InputError
-from toolsynth.llm.scripted import ScriptedModel
 from toolsynth.synth.record import Dialog
 from toolsynth.synth.runner import dialog_id
+from toolsynth.testing.scripted import ScriptedModel
 
 
 @pytest.fixture(autouse=True)

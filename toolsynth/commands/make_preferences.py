@@ -109,9 +109,10 @@ def command(
     from toolsynth.artifacts import write_manifest
     from toolsynth.console import progress
     from toolsynth.llm.config import LLMConfig
-    from toolsynth.llm.gateway import Gateway
+    from toolsynth.llm.factory import make_gateway
     from toolsynth.prefs.config import PrefsConfig
     from toolsynth.prefs.run import PrefsContext, make_preferences
+    from toolsynth.prompts.registry import stage_prompts
     from toolsynth.recipe import load_recipe
     from toolsynth.synth.config import SynthConfig
 
@@ -141,7 +142,7 @@ def command(
     if llm.cache:
         cd = Path(llm.cache_dir)
         cache_dir = cd if cd.is_absolute() else cache_base / cd
-    gateway = Gateway(llm, stage="make-preferences", cache_dir=cache_dir)
+    gateway = make_gateway(llm, stage="make-preferences", cache_dir=cache_dir)
     neg_model = llm.roles[prefs.role].model or llm.model
     if backend:
         synth = synth.model_copy(update={"backend": backend})
@@ -183,7 +184,7 @@ def command(
         counts=counts,
         options=options,
         inputs=[dialogs] + ([recipe] if recipe else []),
-        extra={"usage": usage},
+        extra={"usage": usage, "prompts": stage_prompts("make-preferences")},
     )
     result = {"output": str(output), **counts, "usage": usage}
     if as_json:

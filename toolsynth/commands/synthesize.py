@@ -126,13 +126,14 @@ def command(
     if not loaded.scan():
         log.warning("no plans in %s%s", plans, f" for shard {part}" if part else "")
 
-    from toolsynth.llm.gateway import Gateway
+    from toolsynth.llm.factory import make_gateway
+    from toolsynth.prompts.registry import stage_prompts
 
     cache_dir = None
     if llm.cache:
         cd = Path(llm.cache_dir)
         cache_dir = cd if cd.is_absolute() else cache_base / cd
-    gateway = Gateway(llm, stage="synthesize", cache_dir=cache_dir)
+    gateway = make_gateway(llm, stage="synthesize", cache_dir=cache_dir)
     models = role_models(llm, synth)
     n_dialogs = dialogs_in_flight(llm, synth)
     ctx = SynthContext(gateway=gateway, config=synth, models=models)
@@ -184,7 +185,12 @@ def command(
     }
     inputs: list[Path] = [plans] + ([recipe] if recipe else [])
     write_manifest(
-        output, kind="dialog", counts=counts, options=options, inputs=inputs, extra={"usage": usage}
+        output,
+        kind="dialog",
+        counts=counts,
+        options=options,
+        inputs=inputs,
+        extra={"usage": usage, "prompts": stage_prompts("synthesize")},
     )
     result = {
         "output": str(output),

@@ -133,7 +133,7 @@ def command(
 
 def _gateway(model: str | None, recipe: Path | None) -> Any:
     from toolsynth.llm.config import LLMConfig
-    from toolsynth.llm.gateway import Gateway
+    from toolsynth.llm.factory import make_gateway
 
     llm = LLMConfig()
     cache_base = Path.cwd()
@@ -148,7 +148,7 @@ def _gateway(model: str | None, recipe: Path | None) -> Any:
     if llm.cache:
         cd = Path(llm.cache_dir)
         cache_dir = cd if cd.is_absolute() else cache_base / cd
-    return Gateway(llm, stage="verify", cache_dir=cache_dir)
+    return make_gateway(llm, stage="verify", cache_dir=cache_dir)
 
 
 def _print(result: dict[str, Any], show: int, rejects: Path | None) -> None:

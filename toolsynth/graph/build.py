@@ -14,6 +14,7 @@ from toolsynth.errors import InputError
 from toolsynth.graph.config import GraphConfig
 from toolsynth.graph.store import Edge, ToolGraph
 from toolsynth.llm.config import LLMConfig
+from toolsynth.llm.protocol import ModelGateway
 
 
 @dataclass
@@ -56,11 +57,12 @@ def build_graph(
     llm_cache_dir: Path | None = None,
     embedder: Any = None,
     where: str = "catalog",
+    gateway: ModelGateway | None = None,
 ) -> GraphBuild:
     """The graph over `tools` and a report (timings, embedding cache use, generic fields, candidate counts).
 
     `embedder` lets a caller share one loaded model across builds (tests, benchmarks); by default one is made from
-    `config.embedding`.
+    `config.embedding`. `gateway` is what the MAGNET judge calls (default: one built from `llm`).
     """
     from toolsynth.graph.edges import (
         EdgeTimings,
@@ -112,7 +114,9 @@ def build_graph(
         from toolsynth.graph.judge import magnet_edges
 
         t0 = time.perf_counter()
-        res = magnet_edges(tools, tool_vecs, llm or LLMConfig(), config.magnet, cache_dir=llm_cache_dir)
+        res = magnet_edges(
+            tools, tool_vecs, llm or LLMConfig(), config.magnet, cache_dir=llm_cache_dir, gateway=gateway
+        )
         t_magnet = time.perf_counter() - t0
         labels = res.labels
         edges += res.edges

@@ -8,7 +8,6 @@ same-label tools by description embedding, so the judge's calls go to pairs that
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,46 +18,15 @@ from toolsynth.catalog.model import Tool
 from toolsynth.graph.config import MagnetConfig
 from toolsynth.graph.store import Edge
 from toolsynth.llm.config import LLMConfig
+from toolsynth.llm.protocol import ModelClient, ModelGateway
+from toolsynth.prompts import graph_judge
+from toolsynth.prompts import registry as prompts
 
-LABEL_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "domain": {
-            "type": "string",
-            "description": "the tool's domain in one to three lowercase words, e.g. `travel`, `file system`",
-        }
-    },
-    "required": ["domain"],
-    "additionalProperties": False,
-}
-
-ORDERS = ["first_then_second", "second_then_first", "either", "neither"]
-
-JUDGE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "related": {
-            "type": "boolean",
-            "description": "would one user plausibly call both tools in one conversation",
-        },
-        "order": {"type": "string", "enum": ORDERS},
-        "reason": {"type": "string", "description": "one short sentence"},
-    },
-    "required": ["related", "order"],
-    "additionalProperties": False,
-}
-
-_LABEL_SYSTEM = (
-    "You label API functions with the domain they belong to. Answer with the domain in one to three lowercase "
-    "words (for example: travel, file system, finance, messaging, weather). Tools of the same product area must "
-    "get the same label."
-)
-_JUDGE_SYSTEM = (
-    "You decide whether two API functions are naturally used together in one multi-turn conversation, and in "
-    "which order: `first_then_second` if the second is typically called after the first (for example because "
-    "it uses the first's result), `second_then_first` for the reverse, `either` if both orders are natural, "
-    "`neither` if they are unrelated."
-)
+# Kept under their old names: the prompts are `prompts.graph_judge.LABEL` and `.PAIR`.
+LABEL_SCHEMA = graph_judge.LABEL_SCHEMA
+JUDGE_SCHEMA = graph_judge.PAIR_SCHEMA
+ORDERS = graph_judge.ORDERS
+normalize_label = graph_judge.normalize_label
 
 
 def signature(tool: Tool) -> str:
@@ -71,11 +39,6 @@ def signature(tool: Tool) -> str:
     if rets:
         out += f" -> {{{rets}}}"
     return f"{out}\n  {tool.description.strip()}" if tool.description.strip() else out
-
-
-def normalize_label(text: str, max_words: int) -> str:
-    ws = re.findall(r"[a-z0-9]+", text.lower())
-    return " ".join(ws[:max_words])
 
 
 @dataclass
@@ -96,6 +59,7 @@ class MagnetResult:
             "judge_failures": self.judge_failures,
             "edges": len(self.edges),
             "usage": self.usage,
+            "prompts": prompts.stage_prompts("build-graph"),
         }
 
 
@@ -122,20 +86,13 @@ def candidate_pairs(
     return sorted(pairs)
 
 
-async def _label_all(gw: Any, tools: list[Tool], cfg: MagnetConfig, result: MagnetResult) -> None:
+async def _label_all(gw: ModelClient, tools: list[Tool], cfg: MagnetConfig, result: MagnetResult) -> None:
     async def one(tool: Tool) -> None:
+        tpl = prompts.get(graph_judge.LABEL_ID)
         res = await gw.structured(
-            cfg.label_role,
-            [
-                {"role": "system", "content": _LABEL_SYSTEM},
-                {"role": "user", "content": f"Function:\n{signature(tool)}\n\nIts domain?"},
-            ],
-            LABEL_SCHEMA,
-            name="domain_label",
+            cfg.label_role, tpl.messages(signature=signature(tool)), tpl.schema, name="domain_label"
         )
-        label = (
-            normalize_label(str((res.data or {}).get("domain", "")), cfg.max_label_words) if res.ok else ""
-        )
+        label = tpl.parse(res.data, cfg.max_label_words) if res.ok else ""
         if label:
             result.labels[tool.name] = label
         else:
@@ -145,7 +102,7 @@ async def _label_all(gw: Any, tools: list[Tool], cfg: MagnetConfig, result: Magn
 
 
 async def _judge_all(
-    gw: Any,
+    gw: ModelClient,
     tools: list[Tool],
     pairs: list[tuple[int, int]],
     tool_vecs: np.ndarray,
@@ -156,16 +113,11 @@ async def _judge_all(
 
     async def one(i: int, j: int) -> None:
         a, b = tools[i], tools[j]
+        tpl = prompts.get(graph_judge.PAIR_ID)
         res = await gw.structured(
             cfg.judge_role,
-            [
-                {"role": "system", "content": _JUDGE_SYSTEM},
-                {
-                    "role": "user",
-                    "content": f"First function:\n{signature(a)}\n\nSecond function:\n{signature(b)}",
-                },
-            ],
-            JUDGE_SCHEMA,
+            tpl.messages(first=signature(a), second=signature(b)),
+            tpl.schema,
             name="pair_judgement",
         )
         result.judged_pairs += 1
@@ -203,11 +155,13 @@ def magnet_edges(
     llm: LLMConfig,
     cfg: MagnetConfig,
     cache_dir: Path | None = None,
+    gateway: ModelGateway | None = None,
 ) -> MagnetResult:
-    """Label every tool, then judge same-label candidate pairs; returns labels, edges and call usage."""
-    from toolsynth.llm.gateway import Gateway
+    """Label every tool, then judge same-label candidate pairs; returns labels, edges and call usage. An injected
+    `gateway` is used as given and left open (its owner closes it); else one is built for the build-graph stage."""
+    from toolsynth.llm.factory import make_gateway
 
-    gw = Gateway(llm, stage="build-graph", cache_dir=cache_dir)
+    gw = gateway if gateway is not None else make_gateway(llm, stage="build-graph", cache_dir=cache_dir)
     result = MagnetResult()
 
     async def run() -> None:
@@ -218,6 +172,7 @@ def magnet_edges(
     try:
         gw.run(run())
     finally:
-        gw.close()
+        if gateway is None:
+            gw.close()
     result.usage = gw.usage_summary()
     return result

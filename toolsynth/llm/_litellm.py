@@ -1,34 +1,17 @@
-"""Import litellm once, quietly and offline, with toolsynth's own providers registered."""
+"""Import litellm once, quietly and offline, with the registered in-process providers routed."""
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import warnings
 from types import ModuleType
 from typing import Any
 
+from toolsynth.llm.litellm_module import import_litellm
+from toolsynth.llm.providers import registered
+
 _lock = threading.RLock()
 _litellm: ModuleType | None = None
-
-# Providers served in-process (litellm CustomLLM handlers), by model-string prefix.
-CUSTOM_PROVIDERS = ("local", "scripted")
-
-
-def import_litellm() -> ModuleType:
-    """The bare litellm module, imported offline (our providers use this to subclass CustomLLM)."""
-    # Without this litellm fetches its model cost map from the network at import.
-    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
-    os.environ.setdefault("LITELLM_TELEMETRY", "False")
-    # pydantic complains about litellm's own TypedDicts (at import and when it first builds a response);
-    # nothing a toolsynth user can act on.
-    warnings.filterwarnings(
-        "ignore", message=r"Items? .* (is|are) using the `ReadOnly` qualifier", category=UserWarning
-    )
-    import litellm
-
-    return litellm
 
 
 def get_litellm() -> ModuleType:
@@ -53,21 +36,13 @@ def get_litellm() -> ModuleType:
 
 
 def _register_providers(litellm: Any) -> None:
-    from toolsynth.llm import local, scripted
-
     existing = {item["provider"] for item in litellm.custom_provider_map}
-    for name, module in (("local", local), ("scripted", scripted)):
-        if name not in existing:
-            litellm.custom_provider_map.append({"provider": name, "custom_handler": module.make_provider()})
+    for spec in registered():
+        if spec.prefix not in existing:
+            litellm.custom_provider_map.append(
+                {"provider": spec.prefix, "custom_handler": spec.make_handler()}
+            )
     # litellm reads custom_provider_map into its routing tables lazily; this makes it see ours now.
     from litellm.utils import custom_llm_setup
 
     custom_llm_setup()
-
-
-def provider_of(model: str) -> str:
-    return model.split("/", 1)[0] if "/" in model else ""
-
-
-def is_custom(model: str) -> bool:
-    return provider_of(model) in CUSTOM_PROVIDERS

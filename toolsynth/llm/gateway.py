@@ -1,7 +1,7 @@
 """The LLM gateway: every model call of every stage goes through `Gateway`.
 
 ```python
-gw = Gateway(config, stage="synthesize")
+gw = make_gateway(config, stage="synthesize")                       # toolsynth.llm.factory
 res = await gw.chat("assistant", messages, tools=tools)            # ChatResult
 out = await gw.structured("planner", messages, schema)             # StructuredResult, never raises on bad JSON
 gw.usage_summary()                                                 # for the manifest
@@ -18,12 +18,9 @@ gw.usage_summary()                                                 # for the man
 from __future__ import annotations
 
 import asyncio
-import functools
 import random
-import re
 import weakref
 from collections.abc import Awaitable, Coroutine, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,10 +28,25 @@ import orjson
 
 from toolsynth.console import log
 from toolsynth.errors import LLMError
-from toolsynth.llm._litellm import is_custom, provider_of
 from toolsynth.llm.accounting import Accounting, format_summary
 from toolsynth.llm.cache import ResponseCache, cache_key
 from toolsynth.llm.config import LLMConfig
+from toolsynth.llm.providers import is_custom, provider_of
+from toolsynth.llm.results import (
+    ChatResult,
+    LLMRequestError,
+    LLMUnavailableError,
+    StructuredResult,
+    Usage,
+)
+from toolsynth.llm.structured import (
+    backoff_delay,
+    first_error,
+    schema_name,
+    schema_validator,
+    supports_schema,
+    with_instructions,
+)
 from toolsynth.llm.transport import (
     DirectTransport,
     FatalError,
@@ -43,74 +55,25 @@ from toolsynth.llm.transport import (
     litellm_complete,
     wants_direct,
 )
-from toolsynth.llm.wire import canonical_json, extract_json, to_wire_messages, to_wire_tools
-from toolsynth.messages import Message, ToolCall
+from toolsynth.llm.wire import canonical_json, to_wire_messages, to_wire_tools
+from toolsynth.messages import ToolCall
+from toolsynth.prompts import registry as prompts
+from toolsynth.prompts import structured_output
+
+# Re-exported: callers import the result types and errors from here.
+__all__ = [
+    "ChatResult",
+    "Gateway",
+    "LLMRequestError",
+    "LLMUnavailableError",
+    "StructuredResult",
+    "Usage",
+    "backoff_delay",
+]
 
 T = TypeVar("T")
 
 _SETTING_KEYS = ("model", "temperature", "max_tokens", "seed", "api_base", "timeout_s")
-
-
-class LLMRequestError(LLMError):
-    """The provider rejected this one request (e.g. context window exceeded); other requests may still work."""
-
-
-class LLMUnavailableError(LLMError):
-    """Still failing after every retry (rate limits, outages, timeouts)."""
-
-
-@dataclass(slots=True)
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float | None = None
-
-    def add(self, other: Usage) -> None:
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        if self.cost_usd is None or other.cost_usd is None:
-            self.cost_usd = None
-        else:
-            self.cost_usd += other.cost_usd
-
-
-@dataclass(slots=True)
-class ChatResult:
-    content: str | None
-    tool_calls: list[ToolCall]
-    usage: Usage
-    cached: bool
-    model: str = ""
-    finish_reason: str | None = None
-    # Calls whose arguments were not a JSON object ({id, name, arguments, error}): not executable, for the record.
-    invalid_tool_calls: list[dict[str, Any]] = field(default_factory=list)
-
-    def message(self) -> Message:
-        """The answer as a canonical assistant message."""
-        return Message(role="assistant", content=self.content, tool_calls=list(self.tool_calls))
-
-
-@dataclass(slots=True)
-class StructuredResult:
-    ok: bool
-    data: Any | None
-    error: str | None
-    raw: str | None
-    attempts: int = 0
-    cached: bool = False
-    usage: Usage = field(default_factory=Usage)
-
-
-def backoff_delay(
-    attempt: int, base: float, cap: float, rng: random.Random, retry_after: float | None = None
-) -> float:
-    """Exponential backoff with "equal jitter": half the step fixed, half random, so that many clients that hit a
-    rate limit together do not come back together. A server's Retry-After is honoured up to the cap."""
-    step = min(cap, base * (2**attempt))
-    delay = step / 2 + rng.random() * step / 2
-    if retry_after is not None and retry_after > delay:
-        delay = min(retry_after, cap)
-    return delay
 
 
 class Gateway:
@@ -147,11 +110,12 @@ class Gateway:
         `config.structured_retries` times. An answer that never validates comes back as `ok=False` with the error
         (record it and move on); only errors that make every request fail (bad key, unknown model) raise."""
         try:
-            validator = _validator(canonical_json(schema))
+            validator = schema_validator(canonical_json(schema))
         except Exception as exc:  # noqa: BLE001 - jsonschema raises several kinds for a bad schema
             return StructuredResult(
                 ok=False, data=None, error=f"the schema is not valid JSON Schema: {exc}", raw=None
             )
+        prompt = prompts.get(structured_output.STRUCTURED_ID)
         msgs = to_wire_messages(messages)
         model = self._setting(role, overrides, "model")
         mode = self._structured_mode(model, self._setting(role, overrides, "api_base"))
@@ -159,10 +123,10 @@ class Gateway:
         if mode == "schema":
             over["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": _schema_name(name), "schema": schema, "strict": False},
+                "json_schema": {"name": schema_name(name), "schema": schema, "strict": False},
             }
         else:
-            msgs = _with_instructions(msgs, schema)
+            msgs = with_instructions(msgs, prompt.part("instructions", schema=orjson.dumps(schema).decode()))
         usage = Usage(cost_usd=0.0)
         all_cached = True
         text: str | None = None
@@ -175,8 +139,8 @@ class Gateway:
             usage.add(_usage(raw))
             text = raw["content"]
             try:
-                data = extract_json(text)
-                error = _first_error(validator, data)
+                data = prompt.parse(text)
+                error = first_error(validator, data)
             except ValueError as exc:
                 data, error = None, str(exc)
             if error is None:
@@ -196,8 +160,7 @@ class Gateway:
                     {"role": "assistant", "content": text or ""},
                     {
                         "role": "user",
-                        "content": f"That answer is not valid: {error}\n"
-                        "Reply again with only the corrected JSON value, matching the schema exactly.",
+                        "content": prompt.part("repair", error=error),
                     },
                 ]
         self.accounting.record(role, model, "failures")
@@ -322,7 +285,7 @@ class Gateway:
         if is_custom(model) or wants_direct(self.config.transport, model, api_base):
             # Our providers decode against the schema; OpenAI-compatible servers (vLLM, llama.cpp) do too.
             return "schema"
-        return "schema" if _supports_schema(model) else "instructions"
+        return "schema" if supports_schema(model) else "instructions"
 
     # ---- calling ----------------------------------------------------------------------------------------------
 
@@ -444,51 +407,3 @@ def _hint(exc: FatalError, model: str) -> str:
 
     env = KEY_ENV.get(provider_of(model)) or f"{provider_of(model).upper() or 'OPENAI'}_API_KEY"
     return f" (check {env} in the environment)"
-
-
-@functools.lru_cache(maxsize=256)
-def _validator(schema_json: bytes) -> Any:
-    from jsonschema.validators import validator_for
-
-    schema = orjson.loads(schema_json)
-    cls = validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
-
-
-def _first_error(validator: Any, data: Any) -> str | None:
-    from jsonschema.exceptions import best_match
-
-    err = best_match(validator.iter_errors(data))
-    if err is None:
-        return None
-    where = "/".join(str(p) for p in err.absolute_path) or "(root)"
-    msg = " ".join(err.message.split())
-    return f"at {where}: {msg[:300]}"
-
-
-def _with_instructions(messages: list[dict[str, Any]], schema: dict[str, Any]) -> list[dict[str, Any]]:
-    text = (
-        "Answer with a single JSON value that conforms to this JSON Schema. Output only the JSON, no prose "
-        "and no code fences.\nJSON Schema:\n" + orjson.dumps(schema).decode()
-    )
-    msgs = [dict(m) for m in messages]
-    if msgs and msgs[0].get("role") == "system" and isinstance(msgs[0].get("content"), str):
-        msgs[0]["content"] = f"{msgs[0]['content']}\n\n{text}"
-    else:
-        msgs.insert(0, {"role": "system", "content": text})
-    return msgs
-
-
-def _schema_name(name: str) -> str:
-    return re.sub(r"[^a-zA-Z0-9_-]", "_", name)[:64] or "answer"
-
-
-@functools.cache
-def _supports_schema(model: str) -> bool:
-    from toolsynth.llm._litellm import get_litellm
-
-    try:
-        return bool(get_litellm().supports_response_schema(model=model))
-    except Exception:  # noqa: BLE001 - unknown models: litellm raises; fall back to instructions
-        return False

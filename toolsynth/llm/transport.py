@@ -24,7 +24,8 @@ from typing import Any
 
 import orjson
 
-from toolsynth.llm._litellm import get_litellm, is_custom, provider_of
+from toolsynth.llm._litellm import get_litellm
+from toolsynth.llm.providers import is_custom, private_params, provider_of
 from toolsynth.llm.wire import parse_tool_calls, redact, short_hash
 
 _LITELLM_PREFIX = re.compile(r"^(litellm\.\w+:\s*)+")
@@ -104,6 +105,10 @@ def _normalize(
     }
 
 
+def _without(params: dict[str, Any], names: frozenset[str]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if k not in names}
+
+
 # ---- pricing --------------------------------------------------------------------------------------------------
 
 
@@ -157,7 +162,7 @@ async def litellm_complete(req: Request) -> dict[str, Any]:
         "max_retries": 0,
         # A provider that lacks `seed` (say) should still answer rather than fail the run.
         "drop_params": True,
-        **{k: v for k, v in req.params.items() if k != "hint" or provider_of(req.model) == "scripted"},
+        **_without(req.params, private_params(req.model)),
     }
     if req.tools:
         kwargs["tools"] = req.tools
@@ -307,7 +312,7 @@ class DirectTransport:
         provider = provider_of(req.model)
         name = req.model.split("/", 1)[1] if provider in DIRECT_PROVIDERS else req.model
         body: dict[str, Any] = {"model": name, "messages": req.messages}
-        body.update({k: v for k, v in req.params.items() if v is not None and k != "hint"})
+        body.update({k: v for k, v in _without(req.params, private_params()).items() if v is not None})
         if req.tools:
             body["tools"] = req.tools
         headers = {"Content-Type": "application/json", "Accept": "application/json"}

@@ -11,9 +11,11 @@ from toolsynth.artifacts import ArtifactWriter, write_manifest
 from toolsynth.console import log, progress
 from toolsynth.graph.store import ToolGraph
 from toolsynth.llm.config import LLMConfig
+from toolsynth.llm.protocol import ModelClient, ModelGateway
 from toolsynth.plans.config import PlansConfig
 from toolsynth.plans.sample import Outcome, PlanSampler, ToolflowJob
 from toolsynth.plans.stats import PlanStats
+from toolsynth.prompts.registry import stage_prompts
 from toolsynth.shard import Shard
 
 
@@ -34,18 +36,14 @@ def make_stats(sampler: PlanSampler) -> PlanStats:
     )
 
 
-def make_gateway(llm: LLMConfig, cache_base: Path) -> Any:
-    from toolsynth.llm.gateway import Gateway
+def make_gateway(llm: LLMConfig, cache_base: Path) -> ModelGateway:
+    from toolsynth.llm.factory import make_gateway as build
 
-    cache_dir = None
-    if llm.cache:
-        cd = Path(llm.cache_dir)
-        cache_dir = cd if cd.is_absolute() else cache_base / cd
-    return Gateway(llm, stage="plans", cache_dir=cache_dir)
+    return build(llm, stage="plans", base_dir=cache_base)
 
 
 def toolflow_outcomes(
-    sampler: PlanSampler, gateway: Any, concurrency: int, on_done: Any = None, mine: Any = None
+    sampler: PlanSampler, gateway: ModelClient, concurrency: int, on_done: Any = None, mine: Any = None
 ) -> list[Outcome]:
     cfg = sampler.config
     overrides: dict[str, Any] = {}
@@ -91,7 +89,7 @@ def run_sample_plans(
     output: Path,
     llm: LLMConfig | None = None,
     cache_base: Path | None = None,
-    gateway: Any = None,
+    gateway: ModelGateway | None = None,
     inputs: list[Path] | None = None,
     options: dict[str, Any] | None = None,
     shard: Shard | None = None,
@@ -143,7 +141,13 @@ def run_sample_plans(
             "shard": shard.to_record() if shard else None,
         },
         inputs=inputs or [],
-        extra={"config": cfg.model_dump(mode="json"), "usage": usage, "stats": summary},
+        extra={
+            "config": cfg.model_dump(mode="json"),
+            "usage": usage,
+            "stats": summary,
+            # MAGNET plans come from the graph by rule: only ToolFlow's planner sends a prompt.
+            **({"prompts": stage_prompts("sample-plans")} if strategy == "toolflow" else {}),
+        },
     )
     return {
         "output": str(output),

@@ -19,71 +19,30 @@ from toolsynth.plans.operations import dependency_fields
 from toolsynth.plans.skeleton import SCall, Skeleton, SOp, STurn
 from toolsynth.plans.values import accept_llm_values
 from toolsynth.plans.walk import WalkIndex
+from toolsynth.prompts import registry as prompts
+from toolsynth.prompts import toolflow_planner
+from toolsynth.prompts.base import Prompt
 
 SYSTEM_PROMPT = (
-    "You plan realistic multi-turn conversations between a user and an AI assistant that can call tools. "
-    "You write the plan only, not the dialog: the user's overall goal and, for each user turn, what the user "
-    "wants. A turn of kind `tool` needs one or more of the given tools (list them in the order they are called; "
-    "put a tool after the one whose output it needs); a turn of kind `chat` is small talk or a question the "
-    "assistant answers without tools. Make the turns follow from each other like a real conversation toward the "
-    "goal. Give concrete, specific argument values under `arguments` (tool name → {parameter: value}). "
-    "Answer with JSON only."
-)
-
-_CATEGORY_NOTES = {
-    "miss_param": (
-        'Mark exactly one tool turn with "clarify": true: in it the user forgets to give a required detail '
-        "and only gives it after the assistant asks."
-    ),
-}
+    toolflow_planner.SYSTEM
+)  # kept under its old name: the prompt is `prompts.toolflow_planner.PLAN`
+plan_schema = toolflow_planner.plan_schema
 
 
-def plan_schema(tools: list[Tool], turns: tuple[int, int]) -> dict[str, Any]:
-    names = [t.name for t in tools]
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["goal", "turns"],
-        "properties": {
-            "goal": {"type": "string", "minLength": 1, "description": "the user's overall goal"},
-            "turns": {
-                "type": "array",
-                "minItems": turns[0],
-                "maxItems": turns[1],
-                "items": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["intent", "kind", "tools"],
-                    "properties": {
-                        "intent": {"type": "string", "minLength": 1},
-                        "kind": {"type": "string", "enum": ["tool", "chat"]},
-                        "tools": {
-                            "type": "array",
-                            "maxItems": 3,
-                            "items": {"type": "string", "enum": names},
-                        },
-                        "arguments": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "properties": {n: {"type": "object"} for n in names},
-                        },
-                        "clarify": {"type": "boolean"},
-                    },
-                },
-            },
-        },
-    }
-
-
-def _tool_line(tool: Tool) -> str:
+def _tool_line(tpl: Prompt, tool: Tool) -> str:
     req = set(tool.required)
     params = ", ".join(
-        f"{p}{'' if p in req else '?'}: {(s or {}).get('type', 'any') if isinstance(s, dict) else 'any'}"
+        tpl.part(
+            "param",
+            name=p,
+            optional="" if p in req else tpl.part("optional"),
+            type=(s or {}).get("type", "any") if isinstance(s, dict) else "any",
+        )
         for p, s in tool.properties.items()
     )
     outs = ", ".join(f.path for f in tool.return_fields()[:6])
-    line = f"- {tool.name}({params}): {summary(tool)}"
-    return f"{line} → returns {outs}" if outs else line
+    line = tpl.part("tool", name=tool.name, params=params, summary=summary(tool))
+    return tpl.part("tool_returns", line=line, outputs=outs) if outs else line
 
 
 def plan_messages(
@@ -94,22 +53,21 @@ def plan_messages(
     chat_turns: tuple[int, int],
     state: dict[str, Any] | None = None,
 ) -> list[dict[str, str]]:
+    tpl = prompts.get(toolflow_planner.PLAN_ID)
     lines = [
-        "Tools the assistant can use:",
-        *(_tool_line(t) for t in tools),
+        tpl.part("tools"),
+        *(_tool_line(tpl, t) for t in tools),
         "",
-        f"Write a plan with {turns[0]} to {turns[1]} turns, of which {chat_turns[0]} to {chat_turns[1]} are chat "
-        "turns. Use every tool at least once.",
+        tpl.part(
+            "shape", min_turns=turns[0], max_turns=turns[1], min_chat=chat_turns[0], max_chat=chat_turns[1]
+        ),
     ]
-    if category in _CATEGORY_NOTES:
-        lines.append(_CATEGORY_NOTES[category])
+    if f"category_{category}" in tpl.parts:
+        lines.append(tpl.part(f"category_{category}"))
     if state:
         blob = orjson.dumps(state, option=orjson.OPT_SORT_KEYS).decode()
-        lines.append(
-            "The tools run on this backend state; take argument values (names, ids, files) from it: "
-            + (blob if len(blob) <= 1500 else blob[:1500] + " ...")
-        )
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n".join(lines)}]
+        lines.append(tpl.part("state", state=blob if len(blob) <= 1500 else blob[:1500] + " ..."))
+    return [{"role": "system", "content": tpl.system}, {"role": "user", "content": "\n".join(lines)}]
 
 
 def skeleton_from_answer(

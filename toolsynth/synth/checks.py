@@ -25,8 +25,12 @@ from typing import Any
 import orjson
 
 from toolsynth.catalog.model import Tool
+from toolsynth.llm.protocol import ModelClient
 from toolsynth.messages import Message, ToolCall
 from toolsynth.plans.record import ExpectedAction, Plan
+from toolsynth.prompts import registry as prompts
+from toolsynth.prompts import turn_judge
+from toolsynth.prompts.base import Prompt
 from toolsynth.synth import adherence
 from toolsynth.synth.backends.base import Backend, ExecResult, validate_arguments
 from toolsynth.synth.ingest import BAD_ARGS_KEY, tool_from_def
@@ -304,26 +308,8 @@ def check_adherence(view: TurnView, expected: ExpectedAction | str | None) -> Ch
 
 # ---- semantic (LLM judge) ------------------------------------------------------------------------------------------
 
-JUDGE_SYSTEM = """You review one turn of a function-calling conversation used to train assistants. Be strict.
-Judge only what is shown.
-- action_fits_request: the assistant's actions in this turn are right for the user's request: the right functions,
-  argument values taken from the conversation or from earlier results (not invented), as many calls as the request
-  needs. If the assistant made no call, answer whether not calling was right (e.g. it must ask for a missing value,
-  or no offered function can do it).
-- answer_grounded: every fact in the assistant's final reply of this turn comes from the tool results or the
-  conversation; true when there is no final reply.
-Give a short reason first."""
-
-JUDGE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "reason": {"type": "string"},
-        "action_fits_request": {"type": "boolean"},
-        "answer_grounded": {"type": "boolean"},
-    },
-    "required": ["reason", "action_fits_request", "answer_grounded"],
-    "additionalProperties": False,
-}
+JUDGE_SYSTEM = turn_judge.SYSTEM  # kept under their old names: the prompt is `prompts.turn_judge.JUDGE`
+JUDGE_SCHEMA = turn_judge.SCHEMA
 
 
 def _clip(text: str, n: int) -> str:
@@ -334,31 +320,36 @@ def _clip(text: str, n: int) -> str:
 def judge_messages(
     view: TurnView, history: list[Message], tools: ToolIndex | Mapping[str, Tool], limit: int = 600
 ) -> list[dict[str, Any]]:
+    tpl = prompts.get(turn_judge.JUDGE_ID)
     lines: list[str] = []
     if history:
-        lines.append("Earlier conversation (most recent last):")
+        lines.append(tpl.part("history"))
         for m in history[-8:]:
-            lines.append(f"- {_render(m, limit // 2)}")
-    lines.append("Functions on offer in this turn:")
+            lines.append(tpl.part("item", text=_render(tpl, m, limit // 2)))
+    lines.append(tpl.part("offered"))
     for name in view.offered:
         tool = tools.get(name)
         if tool is not None:
             params = ", ".join(tool.properties)
-            lines.append(f"- {name}({params}): {_clip(tool.description, 160)}")
-    lines.append("This turn:")
+            lines.append(
+                tpl.part("function", name=name, params=params, description=_clip(tool.description, 160))
+            )
+    lines.append(tpl.part("this_turn"))
     for m in view.messages:
-        lines.append(f"- {_render(m, limit)}")
-    return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": "\n".join(lines)}]
+        lines.append(tpl.part("item", text=_render(tpl, m, limit)))
+    return [{"role": "system", "content": tpl.system}, {"role": "user", "content": "\n".join(lines)}]
 
 
-def _render(m: Message, limit: int) -> str:
+def _render(tpl: Prompt, m: Message, limit: int) -> str:
     if m.role == "assistant" and m.tool_calls:
-        calls = "; ".join(f"{c.name}({orjson.dumps(c.arguments).decode()})" for c in m.tool_calls)
-        text = f" and says: {_clip(m.content, limit)}" if m.content else ""
-        return f"assistant calls {_clip(calls, limit)}{text}"
+        calls = "; ".join(
+            tpl.part("call", name=c.name, arguments=orjson.dumps(c.arguments).decode()) for c in m.tool_calls
+        )
+        says = tpl.part("says", text=_clip(m.content, limit)) if m.content else ""
+        return tpl.part("calls", calls=_clip(calls, limit), says=says)
     if m.role == "tool":
-        return f"result of {m.name or m.tool_call_id}: {_clip(m.content or '', limit)}"
-    return f"{m.role}: {_clip(m.content or '', limit)}"
+        return tpl.part("result", name=m.name or m.tool_call_id, content=_clip(m.content or "", limit))
+    return tpl.part("message", role=m.role, content=_clip(m.content or "", limit))
 
 
 #: Reason prefix of a semantic check that failed because the judge gave no verdict (an error, not a judgement).
@@ -378,15 +369,14 @@ async def check_semantic(
     view: TurnView,
     history: list[Message],
     tools: ToolIndex | Mapping[str, Tool],
-    gateway: Any,
+    gateway: ModelClient,
     *,
     role: str = "judge",
 ) -> CheckResult:
     if not view.calls and view.final_text is None and not view.assistant_texts:
         return CheckResult(layer="semantic", turn=view.index, passed=None, reason="nothing to judge")
-    res = await gateway.structured(
-        role, judge_messages(view, history, tools), JUDGE_SCHEMA, name="turn_review"
-    )
+    tpl = prompts.get(turn_judge.JUDGE_ID)
+    res = await gateway.structured(role, judge_messages(view, history, tools), tpl.schema, name="turn_review")
     if not res.ok or not isinstance(res.data, dict):
         # No verdict is not a pass: a dead judge model would otherwise accept everything. The turn fails as a
         # `judge_error` (regenerated, then rejected with that reason), and summaries count these apart.
@@ -396,12 +386,7 @@ async def check_semantic(
             passed=False,
             reason=f"{JUDGE_ERROR}: the judge gave no verdict ({res.error})",
         )
-    data = res.data
-    ok = bool(data.get("action_fits_request")) and bool(data.get("answer_grounded"))
-    failed = [k for k in ("action_fits_request", "answer_grounded") if not data.get(k)]
-    reason = _clip(str(data.get("reason", "")), 300)
-    if failed:
-        reason = f"{', '.join(failed)} false: {reason}"
+    ok, reason = tpl.parse(res.data)
     return CheckResult(layer="semantic", turn=view.index, passed=ok, reason=reason)
 
 
@@ -424,7 +409,7 @@ async def check_dialog(
     tools: ToolIndex | None = None,
     backend: Backend | None = None,
     layers: Iterable[str] = RULE_LAYERS,
-    gateway: Any = None,
+    gateway: ModelClient | None = None,
     plan: Plan | None = None,
     judge_role: str = "judge",
 ) -> list[CheckResult]:

@@ -8,7 +8,6 @@ not change content (concurrency, cache, transport, timeouts) are left out, so a 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +16,20 @@ LLM_CONTENT_FIELDS = ("model", "temperature", "max_tokens", "seed", "api_base", 
 
 
 def prompts_digest() -> str:
-    """A hash of every prompt the synth stage sends (the module-level prompt strings of the agents, the tool
-    simulator and the judge): editing one changes every later dialog, so it changes the fingerprint."""
-    from toolsynth.synth import agents, checks
-    from toolsynth.synth.backends import simulated
+    """One hash over every prompt synthesize may send (its entries in `toolsynth.prompts.catalogue.STAGES`, with
+    any override in force): editing one changes every later dialog, so it changes the fingerprint."""
+    from toolsynth.prompts.registry import stage_digest
 
-    h = hashlib.sha256()
-    for mod in (agents, checks, simulated):
-        for name in sorted(vars(mod)):
-            value = getattr(mod, name)
-            if name.isupper() and isinstance(value, str):
-                h.update(f"{mod.__name__}.{name}\0{value}\0".encode())
-    return h.hexdigest()[:16]
+    return stage_digest("synthesize")
+
+
+def prompt_keys() -> dict[str, str]:
+    """`prompt.<id>` → "v<version> <sha256>", so a refused resume names the prompt that changed."""
+    from toolsynth.prompts.registry import stage_prompts
+
+    return {
+        f"prompt.{pid}": f"v{e['version']} {e['sha256']}" for pid, e in stage_prompts("synthesize").items()
+    }
 
 
 def synth_fingerprint(llm: Any, synth: Any, inputs: dict[str, Path]) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def synth_fingerprint(llm: Any, synth: Any, inputs: dict[str, Path]) -> dict[str
     from toolsynth import __version__
     from toolsynth.artifacts import file_sha256
 
-    out: dict[str, Any] = {"toolsynth_version": __version__, "prompts": prompts_digest()}
+    out: dict[str, Any] = {"toolsynth_version": __version__, "prompts": prompts_digest(), **prompt_keys()}
     for key, value in llm.model_dump(mode="json", include=set(LLM_CONTENT_FIELDS)).items():
         out[f"llm.{key}"] = value
     for key, value in synth.model_dump(mode="json", exclude={"concurrency", "max_error_rate"}).items():

@@ -22,12 +22,14 @@ from typing import Any
 import orjson
 
 from toolsynth.llm.gateway import ChatResult, Usage
+from toolsynth.llm.protocol import ModelClient
 from toolsynth.messages import Message, ToolCall
 from toolsynth.plans.record import Dependency, Plan, PlannedCall, PlanTurn
+from toolsynth.prompts import dialog_reply
+from toolsynth.prompts import registry as prompts
 from toolsynth.synth.adherence import asks_question
 from toolsynth.synth.agents import (
     UsageTally,
-    clean_utterance,
     humanize,
     leaks_value,
     names_function,
@@ -37,17 +39,9 @@ from toolsynth.synth.agents import (
 )
 from toolsynth.synth.config import SynthConfig
 
-REPLY_SYSTEM = (
-    "You are a helpful assistant talking to a user. Write only your next reply to the user: one or two short "
-    "sentences in plain words. No code, no JSON, no lists, no function names."
-)
+REPLY_SYSTEM = dialog_reply.REPLY.system  # kept under its old name: the prompt is `prompts.dialog_reply`
 MAX_REPLY_CHARS = 400
 _TAGS = re.compile(r"<[/a-zA-Z!][^>]*>|###|\[/?[A-Z_]{3,}\]|```")
-_PROMPT_ECHO = re.compile(
-    r"the user (asked|said)\s*:|you did what was asked|and got\s*:|quoting the values|tell the user|"
-    r"results?\s*:\s*$|write (only )?your (next )?reply|your previous reply",
-    re.I | re.M,
-)
 _REFUSAL = re.compile(
     r"\b(can(?:no|')?t|cannot|unable|not able|don'?t have|do not have|not available|no (?:tool|way)|"
     r"not possible|isn'?t possible|sorry)\b",
@@ -180,7 +174,7 @@ def reply_problem(
         return "the reply is empty"
     if text.lstrip().startswith(("{", "[")) or _TAGS.search(text):
         return "the reply is code, JSON or markup, not something an assistant says"
-    if _PROMPT_ECHO.search(text):
+    if dialog_reply.echo_guard(prompts.get(dialog_reply.REPLY_ID)).search(text):
         return "it repeats the instructions instead of answering"
     if len(text) > MAX_REPLY_CHARS or len([ln for ln in text.splitlines() if ln.strip()]) > 2:
         return "it is too long for one reply"
@@ -254,27 +248,27 @@ def _last_user(messages: list[Message]) -> str:
 def reply_prompt(
     turn: PlanTurn, messages: list[Message], results: list[tuple[str, Any]], feedback: str
 ) -> list[dict]:
+    tpl = prompts.get(dialog_reply.REPLY_ID)
     exp = turn.expected
-    parts = [f"The user said: {_clip(_last_user(messages), 300)}"]
+    sections: list[tuple[str, dict[str, str]]] = [("said", {"said": _clip(_last_user(messages), 300)})]
     if exp.kind == "call":
         lines = [
-            f"- {humanize(tool)}: {_clip(orjson.dumps(out, default=str).decode(), 240)}"
+            tpl.part(
+                "result", tool=humanize(tool), output=_clip(orjson.dumps(out, default=str).decode(), 240)
+            )
             for tool, out in results
         ]
-        parts.append("You did what was asked and got:\n" + "\n".join(lines))
-        parts.append("Tell the user what happened, quoting the values above. Only facts from these results.")
+        sections += [("results", {"results": "\n".join(lines)}), ("tell", {})]
     elif exp.kind == "ask":
-        wanted = " and the ".join(humanize(m.rpartition(".")[2]) for m in exp.missing) or "missing detail"
-        parts.append(
-            f"To do this you need the {wanted}, which the user has not said. Ask for it in one question."
-        )
+        wanted = " and the ".join(humanize(m.rpartition(".")[2]) for m in exp.missing)
+        sections.append(("ask", {"wanted": wanted or tpl.part("ask_unknown")}))
     elif exp.kind == "refuse":
-        parts.append("None of your tools can do this. Say plainly, and politely, that you cannot do it.")
+        sections.append(("refuse", {}))
     else:
-        parts.append("Reply briefly and helpfully.")
+        sections.append(("chat", {}))
     if feedback:
-        parts.append(f"Your previous reply was not usable: {feedback}. Write it again.")
-    return [{"role": "system", "content": REPLY_SYSTEM}, {"role": "user", "content": "\n\n".join(parts)}]
+        sections.append(("feedback", {"feedback": feedback}))
+    return dialog_reply.messages(tpl, sections)
 
 
 def _turn_results(turn: PlanTurn, messages: list[Message], done: list[ToolCall]) -> list[tuple[str, Any]]:
@@ -286,7 +280,7 @@ class GroundedAssistant:
     """Drop-in for `AssistantAgent.act` that takes the calls from the plan (see the module docstring)."""
 
     def __init__(
-        self, gateway: Any, config: SynthConfig, plan: Plan, usage: UsageTally | None = None
+        self, gateway: ModelClient, config: SynthConfig, plan: Plan, usage: UsageTally | None = None
     ) -> None:
         self.gw = gateway
         self.cfg = config
@@ -331,7 +325,7 @@ class GroundedAssistant:
         for k in range(self.cfg.user_retries + 1):
             kw: dict[str, Any] = {} if seed is None else {"seed": seed + 1000 * k}
             res = await self.gw.chat(self.role, reply_prompt(turn, messages, results, feedback), **kw)
-            text = clean_utterance(res.content)
+            text = prompts.get(dialog_reply.REPLY_ID).parse(res.content)
             problem = reply_problem(
                 text,
                 turn.expected.kind,

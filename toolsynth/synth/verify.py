@@ -18,6 +18,7 @@ from typing import Any
 from toolsynth.artifacts import ArtifactWriter, iter_jsonl
 from toolsynth.catalog.model import Tool
 from toolsynth.errors import InputError
+from toolsynth.llm.protocol import ModelClient
 from toolsynth.plans.record import Plan
 from toolsynth.synth.backends.base import Backend, normalize_spec
 from toolsynth.synth.backends.registry import make_backend
@@ -243,7 +244,7 @@ async def verify_dialogs(
     backend: str | dict[str, Any] | None = None,
     layers: Iterable[str] = RULE_LAYERS,
     required: Iterable[str] | None = None,
-    gateway: Any = None,
+    gateway: ModelClient | None = None,
     plans: dict[str, Plan] | None = None,
     concurrency: int = 16,
     on_outcome: Callable[[RecordOutcome], None] | None = None,
@@ -341,7 +342,7 @@ def verify_file(
     backend: str | dict[str, Any] | None = None,
     layers: Iterable[str] = RULE_LAYERS,
     required: Iterable[str] | None = None,
-    gateway: Any = None,
+    gateway: ModelClient | None = None,
     plans: dict[str, Plan] | None = None,
     fmt: DialogFormat | None = None,
     rejects: str | Path | None = None,

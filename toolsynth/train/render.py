@@ -15,27 +15,20 @@ from typing import Any
 
 import orjson
 
+from toolsynth.prompts import local_chat
+from toolsynth.prompts import registry as prompts
 from toolsynth.train.data import Turn
 
-TOOL_SYSTEM = (
-    "You are an expert in composing functions. You are given a question and a set of possible functions.\n"
-    "Based on the question, you will need to make one or more function/tool calls to achieve the purpose.\n"
-    "If none of the functions can be used, point it out and refuse to answer.\n"
-    "If the given question lacks the parameters required by the function, also point it out.\n\n"
-    "You have access to the following tools:\n<tools>{tools}</tools>\n\n"
-    "To call tools, output exactly:\n"
-    '<tool_call>[{{"name": "func_name1", "arguments": {{"argument1": "value1"}}}}]</tool_call>\n'
-    "Otherwise answer in plain text."
-)
-DEFAULT_SYSTEM = "You are a helpful AI assistant."
 END = "<|im_end|>"
 
 
 def system_text(system: str, tools: list[dict[str, Any]]) -> str:
+    # The local model's own prompt (`prompts/local_chat.py`): a model trained here is prompted as `local/` ones are.
+    chat = prompts.get(local_chat.CHAT_ID)
     parts = [system] if system else []
     if tools:
-        parts.append(TOOL_SYSTEM.format(tools=orjson.dumps([t["function"] for t in tools]).decode()))
-    return "\n\n".join(parts) or DEFAULT_SYSTEM
+        parts.append(chat.part("tools", tools=orjson.dumps([t["function"] for t in tools]).decode()))
+    return "\n\n".join(parts) or chat.part("default_system")
 
 
 def assistant_text(turn: Turn) -> str:

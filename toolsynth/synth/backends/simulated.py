@@ -15,17 +15,15 @@ import orjson
 
 from toolsynth.catalog.model import Tool
 from toolsynth.errors import InputError
+from toolsynth.llm.protocol import ModelClient
 from toolsynth.messages import ToolCall
+from toolsynth.prompts import registry as prompts
+from toolsynth.prompts import tool_simulator
 from toolsynth.synth.backends.base import Backend, ExecResult, validate_arguments
 
-TOOL_SYSTEM = """You simulate one tool of a software system. Given a call, return exactly the JSON result the real
-tool would return, and nothing else.
-- Follow the return schema: its field names and types.
-- Be consistent with every earlier result in this session: reuse the same ids, names and values; things created or
-  changed earlier exist in their new state.
-- Make up plausible, specific values (real-looking names, ids, numbers) where nothing earlier fixes them.
-- If the call cannot succeed (e.g. it refers to something that doesn't exist), return the tool's error in the schema's
-  shape instead of inventing success."""
+TOOL_SYSTEM = (
+    tool_simulator.SYSTEM
+)  # kept under its old name: the prompt is `prompts.tool_simulator.SIMULATE`
 
 # What a simulated result looks like when the catalog gives no return schema at all.
 FREEFORM_RESULT: dict[str, Any] = {
@@ -98,7 +96,7 @@ class SimulatedBackend(Backend):
     def __init__(
         self,
         tools: list[Tool],
-        gateway: Any,
+        gateway: ModelClient,
         *,
         role: str = "tool",
         history_limit: int = 12,
@@ -134,25 +132,30 @@ class SimulatedBackend(Backend):
         )
 
     def prompt(self, tool: Tool, call: ToolCall, schema: dict[str, Any] | None) -> list[dict[str, Any]]:
+        tpl = prompts.get(tool_simulator.SIMULATE_ID)
         lines = [
-            f"Tool: {tool.name}",
-            f"What it does: {' '.join((tool.description or '').split())}",
+            tpl.part("tool", name=tool.name),
+            tpl.part("does", description=" ".join((tool.description or "").split())),
         ]
         if tool.returns is not None and tool.returns.description:
-            lines.append(f"What it returns: {tool.returns.description}")
+            lines.append(tpl.part("returns", description=tool.returns.description))
         lines.append(
-            "Return schema: " + (orjson.dumps(schema).decode() if schema else "(none given: any JSON result)")
+            tpl.part("schema", schema=orjson.dumps(schema).decode()) if schema else tpl.part("no_schema")
         )
         if self.history:
-            lines.append("Earlier calls and results in this session (oldest first):")
+            lines.append(tpl.part("history"))
             for h in self.history[-self.history_limit :]:
                 lines.append(
-                    f"- {h['name']}({orjson.dumps(h['arguments']).decode()}) -> "
-                    f"{orjson.dumps(h['output'], default=str).decode()}"
+                    tpl.part(
+                        "earlier_call",
+                        name=h["name"],
+                        arguments=orjson.dumps(h["arguments"]).decode(),
+                        output=orjson.dumps(h["output"], default=str).decode(),
+                    )
                 )
-        lines.append(f"Now the call: {call.name}({orjson.dumps(call.arguments).decode()})")
+        lines.append(tpl.part("call", name=call.name, arguments=orjson.dumps(call.arguments).decode()))
         return [
-            {"role": "system", "content": TOOL_SYSTEM},
+            {"role": "system", "content": tpl.system},
             {"role": "user", "content": "\n".join(lines)},
         ]
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import orjson
 
-from toolsynth.llm._litellm import import_litellm
+from toolsynth.llm.litellm_module import import_litellm
 from toolsynth.llm.schema_fill import instance_for
 from toolsynth.llm.wire import short_hash
 
