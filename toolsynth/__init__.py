@@ -29,7 +29,22 @@ _EXPORTS: dict[str, str] = {
     "ToolsynthError": "toolsynth.errors",
 }
 
-__all__ = ["__version__", "pipeline", *sorted(_EXPORTS)]
+__all__ = [
+    "__version__",
+    "pipeline",
+    "ExportConfig",
+    "GraphConfig",
+    "LLMConfig",
+    "PlansConfig",
+    "PrefsConfig",
+    "Recipe",
+    "STAGES",
+    "SynthConfig",
+    "ToolsynthError",
+    "load_recipe",
+    "parse_recipe",
+    "run_recipe",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -48,11 +63,11 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from toolsynth import pipeline
     from toolsynth.errors import ToolsynthError
     from toolsynth.export.config import ExportConfig
     from toolsynth.graph.config import GraphConfig
     from toolsynth.llm.config import LLMConfig
-    from toolsynth import pipeline
     from toolsynth.pipeline import STAGES, run_recipe
     from toolsynth.plans.config import PlansConfig
     from toolsynth.prefs.config import PrefsConfig

@@ -47,7 +47,37 @@ _EXPORTS = {
     "run_recipe": "run",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ConvertResult",
+    "ExportResult",
+    "ExportSettings",
+    "GraphResult",
+    "GraphSettings",
+    "PlanSettings",
+    "PlansResult",
+    "PrefsResult",
+    "PrefsSettings",
+    "ReportResult",
+    "RunResult",
+    "STAGES",
+    "StageRun",
+    "SynthSettings",
+    "SynthesizeResult",
+    "build_graph",
+    "convert",
+    "export",
+    "export_settings",
+    "graph_settings",
+    "load_tools",
+    "make_preferences",
+    "plan_settings",
+    "prefs_settings",
+    "report",
+    "run_recipe",
+    "sample_plans",
+    "synth_settings",
+    "synthesize",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -65,10 +95,10 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from toolsynth.pipeline.catalog import ConvertResult, convert, load_tools
+    from toolsynth.pipeline.dialogs import SynthesizeResult, SynthSettings, synth_settings, synthesize
     from toolsynth.pipeline.exports import ExportResult, ExportSettings, export, export_settings
     from toolsynth.pipeline.graph import GraphResult, GraphSettings, build_graph, graph_settings
     from toolsynth.pipeline.plans import PlanSettings, PlansResult, plan_settings, sample_plans
     from toolsynth.pipeline.preferences import PrefsResult, PrefsSettings, make_preferences, prefs_settings
     from toolsynth.pipeline.reports import ReportResult, report
     from toolsynth.pipeline.run import STAGES, RunResult, StageRun, run_recipe
-    from toolsynth.pipeline.dialogs import SynthesizeResult, SynthSettings, synth_settings, synthesize

@@ -102,7 +102,8 @@ def build_graph(
 
     `catalog` is a tools.jsonl or any catalog path; `show` also writes `show-<TOOL>.html`, the sub-graph around it;
     `recipe_path` is recorded in the manifest."""
-    from toolsynth.graph.build import build_graph as build, check_tools, make_embedder
+    from toolsynth.graph.build import build_graph as build
+    from toolsynth.graph.build import check_tools, make_embedder
     from toolsynth.graph.stats import graph_stats
     from toolsynth.graph.store import write_graph
     from toolsynth.pipeline.catalog import load_tools

@@ -31,7 +31,9 @@ class Stage:
     call: Callable[[], Any]  # runs the stage, returns its result object
 
 
-def plan_stages(recipe: Recipe, recipe_path: Path, out: Path, catalog: Path, *, restart: bool = False) -> list[Stage]:
+def plan_stages(
+    recipe: Recipe, recipe_path: Path, out: Path, catalog: Path, *, restart: bool = False
+) -> list[Stage]:
     """Every stage, in order, with its inputs, outputs and the library call that makes them."""
     from toolsynth import pipeline as p
 
@@ -75,7 +77,8 @@ def plan_stages(recipe: Recipe, recipe_path: Path, out: Path, catalog: Path, *, 
         ),
         Stage(
             "synthesize",
-            ["synthesize", str(plans), "-o", str(dialogs), "--recipe", r] + (["--restart"] if restart else []),
+            ["synthesize", str(plans), "-o", str(dialogs), "--recipe", r]
+            + (["--restart"] if restart else []),
             [plans],
             [dialogs, rejects],
             lambda: p.synthesize(
@@ -109,7 +112,12 @@ class StageRun:
     result: Any = None  # the stage function's result object when it ran
 
     def to_json(self) -> dict[str, Any]:
-        return {"stage": self.stage, "status": self.status, "artifact": self.artifact, "seconds": self.seconds}
+        return {
+            "stage": self.stage,
+            "status": self.status,
+            "artifact": self.artifact,
+            "seconds": self.seconds,
+        }
 
 
 @dataclass(frozen=True)
