@@ -138,3 +138,37 @@ def test_run_recipe_checks_its_arguments_then_skips_what_is_unchanged(tmp_path):
     # a gate with nothing synthesized fails, as `toolsynth run --fail-under` does
     gated = pipeline.run_recipe(recipe, until="convert", fail_under=0.5)
     assert gated.exit_code == 1 and gated.gate_failed and gated.stopped_at is None
+
+
+def test_every_public_name_resolves_and_none_is_shadowed_by_a_module():
+    import importlib
+    import pkgutil
+
+    import toolsynth
+
+    submodules = {m.name for m in pkgutil.iter_modules(pipeline.__path__)}
+    assert set(pipeline.__all__) == set(pipeline._EXPORTS)
+    for name in pipeline.__all__:
+        # a function named like a module of its package would be replaced by that module once it is imported
+        assert name not in submodules
+        importlib.import_module(f"toolsynth.pipeline.{pipeline._EXPORTS[name]}")
+        assert getattr(pipeline, name) is getattr(importlib.import_module("toolsynth.pipeline"), name)
+        assert not isinstance(getattr(pipeline, name), type(pipeline))
+    for name in toolsynth.__all__:
+        assert getattr(toolsynth, name) is not None
+
+
+def test_importing_the_library_imports_no_stage_and_no_heavy_module():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, toolsynth\n"
+        "from toolsynth import pipeline, run_recipe, LLMConfig\n"
+        "from toolsynth.pipeline import synthesize, export, report\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('torch', 'litellm', 'faiss', 'sentence_transformers', 'transformers')\n"
+        "    or m.startswith(('toolsynth.synth.runner', 'toolsynth.graph.build', 'toolsynth.export.pipeline'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -45,6 +45,8 @@ _EXPORTS = {
     "RunResult": "run",
     "StageRun": "run",
     "run_recipe": "run",
+    "VerifyResult": "audit",
+    "verify": "audit",
 }
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "StageRun",
     "SynthSettings",
     "SynthesizeResult",
+    "VerifyResult",
     "build_graph",
     "convert",
     "export",
@@ -77,6 +80,7 @@ __all__ = [
     "sample_plans",
     "synth_settings",
     "synthesize",
+    "verify",
 ]
 
 
@@ -94,6 +98,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from toolsynth.pipeline.audit import VerifyResult, verify
     from toolsynth.pipeline.catalog import ConvertResult, convert, load_tools
     from toolsynth.pipeline.dialogs import SynthesizeResult, SynthSettings, synth_settings, synthesize
     from toolsynth.pipeline.exports import ExportResult, ExportSettings, export, export_settings
