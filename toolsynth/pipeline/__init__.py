@@ -45,6 +45,8 @@ _EXPORTS = {
     "RunResult": "run",
     "StageRun": "run",
     "run_recipe": "run",
+    "TrainResult": "training",
+    "train": "training",
     "VerifyResult": "audit",
     "verify": "audit",
 }
@@ -65,6 +67,7 @@ __all__ = [
     "StageRun",
     "SynthSettings",
     "SynthesizeResult",
+    "TrainResult",
     "VerifyResult",
     "build_graph",
     "convert",
@@ -80,6 +83,7 @@ __all__ = [
     "sample_plans",
     "synth_settings",
     "synthesize",
+    "train",
     "verify",
 ]
 
@@ -107,3 +111,4 @@ if TYPE_CHECKING:
     from toolsynth.pipeline.preferences import PrefsResult, PrefsSettings, make_preferences, prefs_settings
     from toolsynth.pipeline.reports import ReportResult, report
     from toolsynth.pipeline.run import STAGES, RunResult, StageRun, run_recipe
+    from toolsynth.pipeline.training import TrainResult, train
