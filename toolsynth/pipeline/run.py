@@ -106,7 +106,8 @@ def plan_stages(
 @dataclass(frozen=True)
 class StageRun:
     stage: str
-    status: str  # ran, skipped, not built
+    # ran, skipped or not built; "failed" (seen by on_stage only): the stage whose exit code stopped the run
+    status: str
     artifact: str
     seconds: float
     result: Any = None  # the stage function's result object when it ran
