@@ -284,7 +284,8 @@ def _parse_calls(text: str, messages: list[dict[str, Any]]) -> list[dict[str, An
             key, pos = km.group(1), km.end()
             if text.startswith("<", pos):
                 end = text.index(">", pos)
-                field_name = re.search(r"`(\w+)`", text[pos:end]).group(1)
+                marked = re.search(r"`(\w+)`", text[pos:end])
+                field_name = marked.group(1) if marked else ""  # no field named: the value stays unfilled
                 for msg in reversed(messages):
                     if msg.get("role") == "tool":
                         out = json.loads(msg["content"])

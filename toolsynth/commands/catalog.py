@@ -135,22 +135,6 @@ def validate(
         )
 
 
-def require_tools(result: Any, path: Path) -> None:
-    """A catalog that yields no usable tool is an error, never an empty tools.jsonl every later stage chokes on."""
-    from toolsynth.errors import InputError
-
-    if result.tools:
-        return
-    if result.skipped:
-        first = result.skipped[0]
-        more = f" (and {len(result.skipped) - 1} more skipped)" if len(result.skipped) > 1 else ""
-        raise InputError(
-            f"no usable tools: every tool was skipped; first: {first.where or first.file}: {first.reason}{more}",
-            where=str(path),
-        )
-    raise InputError("no usable tools in this catalog", where=str(path))
-
-
 @app.command("convert")
 def convert(
     path: Path = typer.Argument(
@@ -162,31 +146,20 @@ def convert(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output on stdout."),
 ) -> None:
     """Write the normalized catalog as `tools.jsonl` (one `toolsynth.tool/1` record per tool) plus a manifest."""
-    from toolsynth.artifacts import ArtifactWriter, write_manifest
-    from toolsynth.catalog.load import load_catalog
+    from toolsynth.pipeline import convert as convert_catalog
 
-    result = load_catalog(path, fmt=fmt, strict=strict)
-    require_tools(result, path)
-    with ArtifactWriter(output, "tool") as writer:
-        for tool in result.tools:
-            writer.write(tool.to_record())
-    summary = result.summary()
-    write_manifest(
-        output,
-        kind="tool",
-        counts={k: v for k, v in summary.items() if k not in ("catalog", "path")},
-        options={"format": fmt, "strict": strict},
-        inputs=[path],
-        extra={
-            "skipped_tools": [s.__dict__ for s in result.skipped],
-            "ignored_files": [{"file": f, "reason": r} for f, r in result.ignored],
-        },
-    )
+    result = convert_catalog(path, output, fmt=fmt, strict=strict)
+    print_converted(result, as_json)
+
+
+def print_converted(result: Any, as_json: bool = False) -> None:
+    """convert's summary: one JSON document, or one line."""
+    summary, output = result.summary, result.output
     if as_json:
-        emit_json({"output": str(output), **summary})
+        emit_json(result.to_json())
         return
     stdout.print(
-        f"wrote {writer.count} tools to {output} ({summary['skipped']} skipped, "
+        f"wrote {result.tools} tools to {output} ({summary['skipped']} skipped, "
         f"{summary['duplicates_merged']} repeats merged, {summary['ignored_files']} files ignored)",
         highlight=False,
     )

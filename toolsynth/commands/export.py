@@ -17,40 +17,6 @@ def _csv(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _settings(recipe: Path | None, overrides: dict[str, Any]) -> tuple[Any, Any]:
-    """The recipe's `export:` section (or defaults) with the command-line options on top, and its embedding."""
-    from pydantic import ValidationError
-
-    from toolsynth.errors import RecipeError
-    from toolsynth.export.config import ExportConfig
-    from toolsynth.export.pipeline import EmbeddingChoice
-    from toolsynth.graph.config import EmbeddingConfig
-    from toolsynth.recipe import load_recipe
-
-    if recipe is not None:
-        r = load_recipe(recipe)
-        base, emb = r.export.model_dump(), r.graph.embedding
-        cache = r.resolve(emb.cache_dir) if emb.cache_dir else None
-    else:
-        base, emb = {}, EmbeddingConfig()
-        cache = Path(emb.cache_dir) if emb.cache_dir else None
-    for dotted, value in overrides.items():
-        if value is None:
-            continue
-        node = base
-        *parents, leaf = dotted.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    try:
-        cfg = ExportConfig.model_validate(base)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise RecipeError(f"export.{field}: {err['msg']}", where=str(recipe or "options")) from exc
-    return cfg, EmbeddingChoice(model=emb.model, cache_dir=cache, batch_size=emb.batch_size)
-
-
 def command(
     dialogs: Path = typer.Argument(
         ..., help="dialogs.jsonl from `toolsynth synthesize` (accepted dialogs only)."
@@ -101,11 +67,15 @@ def command(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Write the dialogs (and preference pairs) in training formats, each file checked after writing."""
-    from toolsynth.export.pipeline import run_export
-    from toolsynth.export.stats import render
+    from toolsynth.pipeline import export, export_settings
 
-    cfg, embedding = _settings(
-        recipe,
+    loaded = None
+    if recipe is not None:
+        from toolsynth.recipe import load_recipe
+
+        loaded = load_recipe(recipe)
+    settings = export_settings(
+        loaded,
         {
             "formats": _csv(formats),
             "split.validation": validation,
@@ -117,11 +87,21 @@ def command(
             "decontamination.drop": decontaminate,
             "decontamination.threshold": decontam_threshold,
         },
+        where=str(recipe or "options"),
     )
-    stats = run_export(dialogs, output, cfg, preferences=preferences, embedding=embedding)
+    print_export(
+        export(dialogs, output, settings, preferences=preferences), show_stats=show_stats, as_json=as_json
+    )
+
+
+def print_export(result: Any, *, show_stats: bool = False, as_json: bool = False) -> None:
+    """export's summary: one JSON document, the statistics tables with `stats`, or one line."""
+    from toolsynth.export.stats import render
+
     if as_json:
-        emit_json({"output": str(output), **stats.to_dict()})
+        emit_json(result.to_json())
         return
+    output, stats = result.output, result.stats
     if show_stats:
         render(stats, stdout)
         return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,19 +10,6 @@ import typer
 
 from toolsynth.commands.common import emit_json
 from toolsynth.console import stderr, stdout
-
-
-def negative_llm(llm: Any, synth: Any, prefs: Any) -> Any:
-    """The run's LLM settings with the hint-free assistant's role: its own `llm.roles` entry when the recipe has
-    one, else the assistant's settings; `prefs.negative_model` replaces the model."""
-    from toolsynth.llm.config import ModelSettings
-
-    roles = dict(llm.roles)
-    base = roles.get(prefs.role) or roles.get(synth.roles.get("assistant", "assistant")) or ModelSettings()
-    if prefs.negative_model:
-        base = base.model_copy(update={"model": prefs.negative_model})
-    roles[prefs.role] = base
-    return llm.model_copy(update={"roles": roles})
 
 
 def _kinds(text: str | None, default: list[str]) -> list[str]:
@@ -106,95 +93,54 @@ def command(
 
     Rerunning the same command after an interruption continues where it stopped.
     """
-    from toolsynth.artifacts import write_manifest
-    from toolsynth.console import progress
-    from toolsynth.llm.config import LLMConfig
-    from toolsynth.llm.factory import make_gateway
-    from toolsynth.prefs.config import PrefsConfig
-    from toolsynth.prefs.run import PrefsContext, make_preferences
-    from toolsynth.prompts.registry import stage_prompts
-    from toolsynth.recipe import load_recipe
-    from toolsynth.synth.config import SynthConfig
+    from toolsynth.pipeline import make_preferences, prefs_settings
 
-    llm, synth, prefs, cache_base = LLMConfig(), SynthConfig(), PrefsConfig(), Path.cwd()
+    settings = prefs_settings(None)
     if recipe is not None:
-        r = load_recipe(recipe)
-        llm, synth, prefs, cache_base = r.llm, r.synth, r.prefs, r.base_dir
-    from toolsynth.shard import parse_shard
+        from toolsynth.recipe import load_recipe
 
-    part = parse_shard(shard)
+        settings = prefs_settings(load_recipe(recipe))
+    prefs = settings.prefs
     updates: dict[str, Any] = {"kinds": _kinds(kinds, list(prefs.kinds))}
     if per_dialog is not None:
         updates["per_dialog"] = per_dialog
     if negative_model:
         updates["negative_model"] = negative_model
     from toolsynth.executors.config import executor_config
+    from toolsynth.shard import parse_shard
 
     updates["executor"] = executor_config(prefs.executor, executor, address, workers)
-    prefs = prefs.model_copy(update=updates)
     llm_updates: dict[str, Any] = {}
     if model:
         llm_updates["model"] = model
     if no_cache:
         llm_updates["cache"] = False
-    llm = negative_llm(llm.model_copy(update=llm_updates), synth, prefs)
-    cache_dir = None
-    if llm.cache:
-        cd = Path(llm.cache_dir)
-        cache_dir = cd if cd.is_absolute() else cache_base / cd
-    gateway = make_gateway(llm, stage="make-preferences", cache_dir=cache_dir)
-    neg_model = llm.roles[prefs.role].model or llm.model
-    if backend:
-        synth = synth.model_copy(update={"backend": backend})
-    ctx = PrefsContext(config=prefs, synth=synth, gateway=gateway, negative_model=neg_model)
-
-    async def _go() -> Any:
-        try:
-            with progress("make-preferences", total=None) as bar:
-                pairs = 0
-
-                def tick(result: Any) -> None:
-                    nonlocal pairs
-                    pairs += len(result.pairs) if result is not None else 0
-                    bar.advance(1, status=f"{pairs} pairs")
-
-                return await make_preferences(
-                    dialogs, output, ctx, concurrency=concurrency, on_dialog=tick, shard=part
-                )
-        finally:
-            await gateway.aclose()
-
-    try:
-        summary = asyncio.run(_go())
-    finally:
-        gateway.close()
-    usage = gateway.usage_summary()
-    counts = summary.to_record()
-    options = {
-        "kinds": prefs.kinds,
-        "prefs": prefs.model_dump(mode="json"),
-        "model": llm.model,
-        "negative_model": neg_model if "model" in prefs.kinds else None,
-        "recipe": str(recipe) if recipe else None,
-        "shard": part.to_record() if part else None,
-    }
-    write_manifest(
-        output,
-        kind="preference",
-        counts=counts,
-        options=options,
-        inputs=[dialogs] + ([recipe] if recipe else []),
-        extra={"usage": usage, "prompts": stage_prompts("make-preferences")},
+    synth = settings.synth.model_copy(update={"backend": backend}) if backend else settings.synth
+    settings = replace(
+        settings,
+        llm=settings.llm.model_copy(update=llm_updates),
+        synth=synth,
+        prefs=prefs.model_copy(update=updates),
     )
-    result = {"output": str(output), **counts, "usage": usage}
+    result = make_preferences(
+        dialogs, output, settings, concurrency=concurrency, shard=parse_shard(shard), recipe_path=recipe
+    )
+    print_preferences(result, stats=stats, as_json=as_json)
+
+
+def print_preferences(result: Any, *, stats: bool = False, as_json: bool = False) -> None:
+    """make-preferences' summary: one JSON document, or a few lines on stderr (and the tables with `stats`)."""
+    from toolsynth.llm.accounting import format_summary
+
     if as_json:
-        emit_json(result)
+        emit_json(result.to_json())
         return
+    counts = result.counts
     stderr.print(
         f"make-preferences: {counts['pairs']} pairs from {counts['dialogs']} dialogs"
         + (f" ({counts['pairs_per_dialog']} per dialog)" if counts["pairs_per_dialog"] is not None else "")
-        + (f", {summary.resumed} resumed from an earlier run" if summary.resumed else "")
-        + f" → {output}"
+        + (f", {result.resumed} resumed from an earlier run" if result.resumed else "")
+        + f" → {result.output}"
     )
     if counts["failed_dialogs"]:
         stderr.print(
@@ -202,7 +148,7 @@ def command(
         )
     if stats:
         _print_stats(counts)
-    stderr.print(f"  {gateway.summary_line()}")
+    stderr.print(f"  {format_summary(result.usage)}")
 
 
 def _print_stats(counts: dict[str, Any]) -> None:

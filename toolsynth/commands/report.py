@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -20,25 +21,14 @@ def command(
     ),
 ) -> None:
     """Write a one-page HTML report (inline SVG charts, no scripts, no network) and a Markdown summary of a run."""
-    from toolsynth.errors import InputError
-    from toolsynth.report import write_report
-    from toolsynth.report.collect import acceptance, load_run
+    from toolsynth.pipeline import report
 
-    if not outdir.is_dir():
-        raise InputError("not a directory (give the run's output_dir)", where=str(outdir))
-    html_path, md_path = write_report(outdir, output)
+    print_report(report(outdir, output), as_json=as_json)
+
+
+def print_report(result: Any, *, as_json: bool = False) -> None:
+    """report's paths (and, as JSON, its headline figures)."""
     if as_json:
-        data = load_run(outdir)
-        emit_json(
-            {
-                "html": str(html_path),
-                "markdown": str(md_path),
-                "accepted": len(data.dialogs),
-                "rejected": len(data.rejects),
-                "acceptance_rate": acceptance(data),
-                "preference_pairs": None if data.preferences is None else len(data.preferences),
-                "export_formats": sorted(data.exports),
-            }
-        )
+        emit_json(result.to_json())
         return
-    stderr.print(f"report: {html_path} and {md_path}")
+    stderr.print(f"report: {result.html} and {result.markdown}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -55,26 +56,16 @@ def command(
     """Sample dialog plans from a tool graph: tool subsets by coverage-aware weighted walks, then ToolFlow plans
     (planner model) or MAGNET paths with the node operations (nested, parallel, missing parameter, missing function,
     long context). Same graph + seed + cached answers → byte-identical output."""
-    from toolsynth.errors import InputError
-    from toolsynth.graph.store import load_graph
-    from toolsynth.llm.config import LLMConfig
-    from toolsynth.plans.config import PlansConfig
+    from toolsynth.pipeline import plan_settings, sample_plans
+    from toolsynth.shard import parse_shard
 
-    cfg = PlansConfig()
-    llm = LLMConfig()
-    base_dir = Path.cwd()
-    recipe_strategy: str | None = None
-    recipe_seed = 0
+    settings = plan_settings(None)
     if recipe is not None:
         from toolsynth.recipe import load_recipe
 
-        r = load_recipe(recipe)
-        cfg, llm, base_dir = r.plans, r.llm, r.base_dir
-        recipe_strategy, recipe_seed = r.strategy, r.seed
-    chosen = strategy or cfg.strategy or recipe_strategy or "magnet"
-    if chosen not in ("toolflow", "magnet"):
-        raise InputError(f"unknown strategy {chosen!r}; choose toolflow or magnet", where="--strategy")
-    run_seed = seed if seed is not None else (cfg.seed if cfg.seed is not None else recipe_seed)
+        settings = plan_settings(load_recipe(recipe))
+    chosen = settings.chosen_strategy(strategy)  # a bad name fails before anything is read
+    cfg, llm = settings.plans, settings.llm
     if n is not None:
         cfg = cfg.model_copy(update={"n": n})
     updates: dict[str, Any] = {}
@@ -84,52 +75,30 @@ def command(
         updates["concurrency"] = concurrency
     if no_cache:
         updates["cache"] = False
-    llm = llm.model_copy(update=updates)
-
-    from toolsynth.shard import parse_shard
-
-    part = parse_shard(shard)
-    graph = load_graph(graph_dir)
-    if not graph.tools:
-        raise InputError("the graph has no tools", where=str(graph_dir))
-
-    from toolsynth.plans.run import run_sample_plans
-
-    result = run_sample_plans(
-        graph,
-        cfg,
-        strategy=chosen,  # type: ignore[arg-type]
-        seed=run_seed,
-        output=output,
-        llm=llm,
-        cache_base=base_dir,
-        inputs=[graph_dir],
-        options={
-            "graph_dir": str(graph_dir),
-            "recipe": str(recipe) if recipe else None,
-            "strategy": chosen,
-            "n": cfg.n,
-            "seed": run_seed,
-            "model": llm.model if chosen == "toolflow" else None,
-            "cache": llm.cache,
-            "shard": part.to_record() if part else None,
-        },
-        shard=part,
+    settings = replace(settings, plans=cfg, llm=llm.model_copy(update=updates))
+    result = sample_plans(
+        graph_dir, output, settings, strategy=chosen, seed=seed, shard=parse_shard(shard), recipe_path=recipe
     )
+    print_plans(result, stats=stats, as_json=as_json)
+
+
+def print_plans(result: Any, *, stats: bool = False, as_json: bool = False) -> None:
+    """sample-plans' summary: one JSON document, or one line (and the plan statistics with `stats`)."""
+    summary = result.to_json()
     if as_json:
-        emit_json(result)
+        emit_json(summary)
         return
-    s = result["stats"]
+    s = summary["stats"]
     stdout.print(
-        f"wrote {s['plans']} plans to {result['output']}"
-        + (f" ({s['rejects']} rejected → {result['rejects_file']})" if s["rejects"] else "")
+        f"wrote {s['plans']} plans to {summary['output']}"
+        + (f" ({s['rejects']} rejected → {summary['rejects_file']})" if s["rejects"] else "")
         + f"; coverage {s['coverage']['share']:.1%} of {s['coverage']['catalog_tools']} tools"
     )
-    if result.get("usage"):
+    if summary.get("usage"):
         from toolsynth.console import stderr
         from toolsynth.llm.accounting import format_summary
 
-        stderr.print(f"  {format_summary(result['usage'])}", highlight=False)
+        stderr.print(f"  {format_summary(summary['usage'])}", highlight=False)
     if stats:
         from toolsynth.plans.stats import render
 

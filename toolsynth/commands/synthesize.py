@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from toolsynth.commands.common import emit_json
-from toolsynth.console import log, stderr
-
-
-def settings_fingerprint(llm: Any, synth: Any) -> str:
-    """What the content of a dialog depends on (not concurrency, cache or transport)."""
-    import hashlib
-
-    import orjson
-
-    body = {
-        "llm": llm.model_dump(
-            mode="json",
-            include={"model", "temperature", "max_tokens", "seed", "api_base", "structured_retries", "roles"},
-        ),
-        "synth": synth.model_dump(mode="json", exclude={"concurrency"}),
-    }
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+from toolsynth.console import stderr
 
 
 def command(
@@ -84,26 +68,14 @@ def command(
 
     Rerunning the same command after an interruption continues where it stopped.
     """
-    from toolsynth.artifacts import read_manifest, write_manifest
-    from toolsynth.console import progress
-    from toolsynth.llm.config import LLMConfig
-    from toolsynth.recipe import load_recipe
-    from toolsynth.synth.config import SynthConfig
-    from toolsynth.synth.fingerprint import synth_fingerprint
-    from toolsynth.synth.runner import (
-        SynthContext,
-        dialogs_in_flight,
-        rejects_path,
-        role_models,
-        run_plans,
-    )
+    from toolsynth.pipeline import synth_settings, synthesize
+    from toolsynth.shard import parse_shard
 
-    llm = LLMConfig()
-    synth = SynthConfig()
-    cache_base = Path.cwd()
+    settings = synth_settings(None)
     if recipe is not None:
-        r = load_recipe(recipe)
-        llm, synth, cache_base = r.llm, r.synth, r.base_dir
+        from toolsynth.recipe import load_recipe
+
+        settings = synth_settings(load_recipe(recipe))
     updates: dict[str, Any] = {}
     if model:
         updates["model"] = model
@@ -111,133 +83,46 @@ def command(
         updates["concurrency"] = concurrency
     if no_cache:
         updates["cache"] = False
-    llm = llm.model_copy(update=updates)
-    if backend:
-        synth = synth.model_copy(update={"backend": backend})
     from toolsynth.executors.config import executor_config
 
+    synth = settings.synth.model_copy(update={"backend": backend}) if backend else settings.synth
     synth = synth.model_copy(update={"executor": executor_config(synth.executor, executor, address, workers)})
-
-    from toolsynth.shard import parse_shard
-    from toolsynth.synth.plan_source import PlanSource
-
-    part = parse_shard(shard)
-    loaded = PlanSource(plans, limit=limit, shard=part, backend=synth.backend)
-    if not loaded.scan():
-        log.warning("no plans in %s%s", plans, f" for shard {part}" if part else "")
-
-    from toolsynth.llm.factory import make_gateway
-    from toolsynth.prompts.registry import stage_prompts
-
-    cache_dir = None
-    if llm.cache:
-        cd = Path(llm.cache_dir)
-        cache_dir = cd if cd.is_absolute() else cache_base / cd
-    gateway = make_gateway(llm, stage="synthesize", cache_dir=cache_dir)
-    models = role_models(llm, synth)
-    n_dialogs = dialogs_in_flight(llm, synth)
-    ctx = SynthContext(gateway=gateway, config=synth, models=models)
-
-    # A finished output made with the same settings is reused (a rerun or a grown plans file only makes what is
-    # missing); made with other settings, every dialog is made again.
-    fingerprint = settings_fingerprint(llm, synth)
-    previous = read_manifest(output) if output.exists() else None
-    reuse = (
-        not restart and bool(previous) and (previous.get("options") or {}).get("fingerprint") == fingerprint
+    settings = replace(settings, llm=settings.llm.model_copy(update=updates), synth=synth)
+    result = synthesize(
+        plans, output, settings, limit=limit, shard=parse_shard(shard), restart=restart, recipe_path=recipe
     )
-    journal_fingerprint = synth_fingerprint(llm, synth, {"plans": plans})
-    if output.exists() and not reuse:
-        log.info("%s was made with other settings: making every dialog again", output)
+    print_synthesized(result, as_json=as_json)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
 
-    async def _go() -> Any:
-        try:
-            with progress("synthesize", total=len(loaded)) as bar:
-                return await run_plans(
-                    loaded,
-                    output,
-                    ctx,
-                    concurrency=n_dialogs,
-                    progress=bar,
-                    reuse_finished=reuse,
-                    fingerprint=journal_fingerprint,
-                    restart=restart,
-                )
-        finally:
-            await gateway.aclose()
 
-    try:
-        summary = asyncio.run(_go())
-    finally:
-        gateway.close()
-    usage = gateway.usage_summary()
-    counts = summary.to_record()
-    options = {
-        "fingerprint": fingerprint,
-        "model": llm.model,
-        "models": models,
-        "concurrency": llm.concurrency,
-        "dialogs_in_flight": n_dialogs,
-        "cache": llm.cache,
-        "limit": limit,
-        "shard": part.to_record() if part else None,
-        "recipe": str(recipe) if recipe else None,
-        "synth": synth.model_dump(mode="json"),
-    }
-    inputs: list[Path] = [plans] + ([recipe] if recipe else [])
-    write_manifest(
-        output,
-        kind="dialog",
-        counts=counts,
-        options=options,
-        inputs=inputs,
-        extra={"usage": usage, "prompts": stage_prompts("synthesize")},
-    )
-    result = {
-        "output": str(output),
-        "rejects": str(rejects_path(output)),
-        **counts,
-        "usage": usage,
-    }
-    too_many_errors = _error_gate(summary, synth.max_error_rate, output)
+def print_synthesized(result: Any, *, as_json: bool = False) -> None:
+    """synthesize's summary: the error gate's line if it failed, then one JSON document or a few lines on stderr."""
+    from toolsynth.llm.accounting import format_summary
+
+    if result.error_gate:
+        stderr.print(f"error: {result.error_gate}")
     if as_json:
-        emit_json(result)
-        if too_many_errors:
-            raise typer.Exit(1)
-        return
-    rate = counts["acceptance_rate"]
-    stderr.print(
-        f"synthesize: {counts['accepted']} accepted, {counts['rejected']} rejected"
-        + (f" ({rate:.0%} accepted)" if rate is not None else "")
-        + (f", {summary.skipped} resumed from an earlier run" if summary.skipped else "")
-        + f" → {output}"
-    )
-    for layer, share in counts["check_pass_rate"].items():
-        if share is not None:
-            c = counts["checks"][layer]
-            stderr.print(f"  {layer:<10} {share:6.1%} of checked turns passed ({c['failed']} failed)")
-    if counts.get("model_unavailable"):
+        emit_json(result.to_json())
+    else:
+        counts, rate = result.counts, result.acceptance_rate
         stderr.print(
-            f"  {counts['model_unavailable']} dialog(s) stopped on a model call that failed after every retry: "
-            "not judged, kept in the errors file; rerun to make them"
+            f"synthesize: {counts['accepted']} accepted, {counts['rejected']} rejected"
+            + (f" ({rate:.0%} accepted)" if rate is not None else "")
+            + (f", {result.resumed} resumed from an earlier run" if result.resumed else "")
+            + f" → {result.output}"
         )
-    if counts.get("judge_errors"):
-        stderr.print(
-            f"  judge gave no verdict on {counts['judge_errors']} checked turn(s): each failed as judge_error"
-        )
-    stderr.print(f"  {gateway.summary_line()}")
-    if too_many_errors:
-        raise typer.Exit(1)
-
-
-def _error_gate(summary: Any, max_rate: float, output: Path) -> bool:
-    """True (and a one-line error on stderr) when more of this run's dialogs ended in an exception than allowed."""
-    from toolsynth.synth.runner import errors_path
-
-    tried = summary.plans - summary.skipped
-    if not summary.errors or summary.errors <= max_rate * tried:
-        return False
-    stderr.print(
-        f"error: {summary.errors} of {tried} dialogs ended in an unexpected error (a bug, not a reject; "
-        f"synth.max_error_rate {max_rate:g}): kept in {errors_path(output)}, not journaled; rerun to retry them"
-    )
-    return True
+        for layer, share in counts["check_pass_rate"].items():
+            if share is not None:
+                c = counts["checks"][layer]
+                stderr.print(f"  {layer:<10} {share:6.1%} of checked turns passed ({c['failed']} failed)")
+        if counts.get("model_unavailable"):
+            stderr.print(
+                f"  {counts['model_unavailable']} dialog(s) stopped on a model call that failed after every "
+                "retry: not judged, kept in the errors file; rerun to make them"
+            )
+        if counts.get("judge_errors"):
+            stderr.print(
+                f"  judge gave no verdict on {counts['judge_errors']} checked turn(s): each failed as judge_error"
+            )
+        stderr.print(f"  {format_summary(result.usage)}")

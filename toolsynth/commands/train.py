@@ -38,22 +38,9 @@ def _config(recipe: Path | None, overrides: dict[str, Any]) -> Any:
 
 
 def _run(mode: str, data: Path, output: Path, cfg: Any, as_json: bool) -> None:
-    from toolsynth.errors import ToolsynthError
-    from toolsynth.train.run import read, train
+    from toolsynth.pipeline import train
 
-    records = read(mode, data)  # a broken file or model path is reported before the slow imports
-    if not cfg.model.startswith("local/"):
-        from toolsynth.train.model import resolve_model_dir
-
-        resolve_model_dir(cfg.model)
-    try:
-        import peft  # noqa: F401
-        import trl  # noqa: F401
-    except ImportError as exc:
-        raise ToolsynthError(
-            f"`toolsynth train` needs the train extra ({exc.name} is missing): pip install 'toolsynth[train]'"
-        ) from exc
-    summary = train(mode, data, output, cfg, records)  # type: ignore[arg-type]
+    summary = train(mode, data, output, cfg).to_json()  # type: ignore[arg-type]
     if as_json:
         emit_json(summary)
         return

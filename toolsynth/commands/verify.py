@@ -73,70 +73,51 @@ def command(
     Exits 1 when fewer records pass than --fail-under asks, 2 on unreadable input.
     """
     from toolsynth.console import progress
-    from toolsynth.errors import InputError
-    from toolsynth.synth.verify import load_plans, load_tools, parse_layers, verify_file
+    from toolsynth.pipeline import verify
+    from toolsynth.synth.verify import parse_layers
 
-    layers = parse_layers(checks)
-    from toolsynth.prefs.verify import is_preference_file
-
-    if is_preference_file(dialogs):
-        # A make-preferences file: both sides of every pair, at the turn where they fork.
-        _verify_preferences(
-            dialogs,
-            layers,
-            _gateway(model, recipe) if "semantic" in layers else None,
-            fail_under,
-            show,
-            as_json,
-        )
-        return
-    if fmt is not None and fmt not in ("canonical", "openai", "sharegpt"):
-        raise InputError("choose canonical, openai or sharegpt", where="--format")
-    tool_list = load_tools(tools) if tools is not None else None
-    plan_map = load_plans(plans) if plans is not None else None
-    gateway = _gateway(model, recipe) if "semantic" in layers else None
-
+    llm, cache_base = None, None
+    if "semantic" in parse_layers(checks):  # the recipe is only read when the judge needs its model settings
+        llm, cache_base = _judge_llm(model, recipe)
     with progress("verify", total=None) as bar:
         failed = 0
 
-        def tick(outcome: Any) -> None:
+        def tick(passed: bool) -> None:
             nonlocal failed
-            failed += not outcome.passed
+            failed += not passed
             bar.advance(1, status=f"{failed} failing")
 
-        report = verify_file(
+        result = verify(
             dialogs,
-            tools=tool_list,
+            checks=checks,
+            tools=tools,
             backend=backend,
-            layers=layers,
-            gateway=gateway,
-            plans=plan_map,
-            fmt=fmt,  # type: ignore[arg-type]
+            fmt=fmt,
+            plans=plans,
             rejects=rejects,
             annotated=annotated,
+            fail_under=fail_under,
+            llm=llm,
+            cache_base=cache_base,
             concurrency=concurrency,
-            on_outcome=tick,
+            max_listed=show,
+            on_record=tick,
         )
-    report.max_listed = max(report.max_listed, show)
-    result = report.to_dict()
-    result["fail_under"] = fail_under
-    result["ok"] = report.accept_rate() >= fail_under
-    if gateway is not None:
-        result["usage"] = gateway.usage_summary()
     if as_json:
-        emit_json(result)
+        emit_json(result.to_json())
+    elif result.kind == "preferences":
+        _print_preferences(dialogs, result.report, show)
     else:
-        _print(result, show, rejects)
-    if not result["ok"]:
+        _print(result.report, show, rejects)
+    if not result.ok:
         raise typer.Exit(1)
 
 
-def _gateway(model: str | None, recipe: Path | None) -> Any:
+def _judge_llm(model: str | None, recipe: Path | None) -> tuple[Any, Path]:
+    """The semantic judge's model settings (the recipe's `llm`, `--model` on top) and where its cache is."""
     from toolsynth.llm.config import LLMConfig
-    from toolsynth.llm.factory import make_gateway
 
-    llm = LLMConfig()
-    cache_base = Path.cwd()
+    llm, cache_base = LLMConfig(), Path.cwd()
     if recipe is not None:
         from toolsynth.recipe import load_recipe
 
@@ -144,11 +125,7 @@ def _gateway(model: str | None, recipe: Path | None) -> Any:
         llm, cache_base = r.llm, r.base_dir
     if model:
         llm = llm.model_copy(update={"model": model})
-    cache_dir = None
-    if llm.cache:
-        cd = Path(llm.cache_dir)
-        cache_dir = cd if cd.is_absolute() else cache_base / cd
-    return make_gateway(llm, stage="verify", cache_dir=cache_dir)
+    return llm, cache_base
 
 
 def _print(result: dict[str, Any], show: int, rejects: Path | None) -> None:
@@ -187,47 +164,23 @@ def _print(result: dict[str, Any], show: int, rejects: Path | None) -> None:
         stdout.print(f"  … {result['records_failed'] - show} more" + (f" in {rejects}" if rejects else ""))
 
 
-def _verify_preferences(
-    path: Path, layers: list[str], gateway: Any, fail_under: float, show: int, as_json: bool
-) -> None:
-    from toolsynth.console import progress
-    from toolsynth.prefs.verify import verify_preferences
-
-    with progress("verify", total=None) as bar:
-        bad = 0
-
-        def tick(pc: Any) -> None:
-            nonlocal bad
-            bad += not pc.ok
-            bar.advance(1, status=f"{bad} bad pairs")
-
-        report = verify_preferences(path, checks=layers, gateway=gateway, on_pair=tick)
-    report.max_listed = max(report.max_listed, show)
-    result = report.to_dict()
-    result["fail_under"] = fail_under
-    result["ok"] = result["ok_rate"] >= fail_under
-    if as_json:
-        emit_json(result)
-    else:
-        stdout.print(
-            f"verify {path}: {result['pairs']} preference pairs ({', '.join(f'{n} {k}' for k, n in result['by_kind'].items()) or 'none'})"
+def _print_preferences(path: Path, result: dict[str, Any], show: int) -> None:
+    fail_under = result["fail_under"]
+    stdout.print(
+        f"verify {path}: {result['pairs']} preference pairs ({', '.join(f'{n} {k}' for k, n in result['by_kind'].items()) or 'none'})"
+    )
+    stdout.print(f"  chosen accepted:  {result['chosen_accepted']} of {result['pairs']}")
+    stdout.print(
+        f"  rejected failing: {result['rejected_failing']} of {result['pairs']}"
+        + (
+            f" ({result['rejected_failing_by_recorded_judge']} by the recorded judge verdict)"
+            if result["rejected_failing_by_recorded_judge"]
+            else ""
         )
-        stdout.print(f"  chosen accepted:  {result['chosen_accepted']} of {result['pairs']}")
-        stdout.print(
-            f"  rejected failing: {result['rejected_failing']} of {result['pairs']}"
-            + (
-                f" ({result['rejected_failing_by_recorded_judge']} by the recorded judge verdict)"
-                if result["rejected_failing_by_recorded_judge"]
-                else ""
-            )
-        )
-        if result["replay_errors"]:
-            stdout.print(f"  replay errors:    {result['replay_errors']}")
-        verdict = "ok" if result["ok"] else f"FAIL (--fail-under {fail_under:g})"
-        stdout.print(
-            f"{result['pairs_ok']} of {result['pairs']} pairs ok ({result['ok_rate']:.1%}): {verdict}"
-        )
-        for rec in result["failing"][:show]:
-            stdout.print(f"  line {rec['line']} {rec['id']}: {rec['reason']}", markup=False, highlight=False)
-    if not result["ok"]:
-        raise typer.Exit(1)
+    )
+    if result["replay_errors"]:
+        stdout.print(f"  replay errors:    {result['replay_errors']}")
+    verdict = "ok" if result["ok"] else f"FAIL (--fail-under {fail_under:g})"
+    stdout.print(f"{result['pairs_ok']} of {result['pairs']} pairs ok ({result['ok_rate']:.1%}): {verdict}")
+    for rec in result["failing"][:show]:
+        stdout.print(f"  line {rec['line']} {rec['id']}: {rec['reason']}", markup=False, highlight=False)
