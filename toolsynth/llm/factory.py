@@ -20,7 +20,7 @@ def make_gateway(
     is relative; with `config.cache` off there is no cache at all."""
     # Imported here so that `toolsynth.llm.factory` stays cheap for modules that only need the signature, and so
     # that a test replacing `toolsynth.llm.gateway.Gateway` reaches every stage.
-    from toolsynth.llm import gateway
+    import toolsynth.llm.gateway as gateway
 
     config = config or LLMConfig()
     if cache_dir is None and base_dir is not None and config.cache:
