@@ -13,8 +13,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 PACKAGE_ROOT = Path(__file__).resolve().parents[2] / "toolsynth"
 
 
@@ -236,22 +234,7 @@ def test_walker_reports_each_tangle_once(tmp_path: Path) -> None:
 # --- the real package ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "cycles other branches remove: toolsynth.cli <-> toolsynth.commands.run (pipeline), "
-        "toolsynth.llm._litellm <-> toolsynth.llm.local / toolsynth.testing.scripted (arch-llm); "
-        "the integrator drops this mark once both are merged"
-    ),
-)
 def test_toolsynth_has_no_import_cycle() -> None:
     cycles = find_cycles(import_graph(PACKAGE_ROOT))
     assert not cycles, "import cycles in toolsynth/:\n" + _describe(cycles)
 
-
-def test_no_cycle_in_the_areas_already_untangled() -> None:
-    # Not xfailed: the cycles this branch broke must not come back while the others are still pending.
-    pending = {"toolsynth.cli", "toolsynth.commands.run", "toolsynth.llm._litellm", "toolsynth.llm.local"}
-    pending.add("toolsynth.testing.scripted")
-    cycles = [c for c in find_cycles(import_graph(PACKAGE_ROOT)) if not set(c) <= pending]
-    assert not cycles, "import cycles in toolsynth/:\n" + _describe(cycles)

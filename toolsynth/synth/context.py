@@ -13,6 +13,7 @@ from toolsynth.synth.config import SynthConfig
 from toolsynth.synth.record import (
     CheckResult,
     Dialog,
+    DialogReject,
 )
 from toolsynth.synth.roles import role_models
 from toolsynth.synth.turn_checks import Checker, default_checker
@@ -33,14 +34,7 @@ class DialogOutcome:
     error: str | None = None
 
     def reject_record(self) -> dict[str, Any]:
-        rec = self.dialog.to_record()
-        f = self.failure
-        rec["failure"] = (
-            {"layer": f.layer, "turn": f.turn, "reason": f.reason}
-            if f is not None
-            else {"layer": None, "turn": None, "reason": self.error or "unknown"}
-        )
-        return rec
+        return DialogReject.of(self.dialog, self.failure, reason=self.error or "unknown").to_record()
 
 
 class TalliedGateway:

@@ -138,11 +138,9 @@ def signature_sketch(plan: Plan, turn: PlanTurn, withheld: list[Withheld]) -> st
 
 def _tool_purpose(tool: Tool) -> str:
     """A tool's description minus the boilerplate some catalogs prefix (BFCL: "This tool belongs to ...")."""
-    d = tool.description or ""
-    m = re.search(r"Tool description:\s*(.*)", d, re.S)
-    if m:
-        d = m.group(1)
-    d = " ".join(d.split())
+    from toolsynth.integrations.bfcl.descriptions import strip_class_blurb
+
+    d = " ".join(strip_class_blurb(tool.description or "").split())
     return _clip(d, 240)
 
 
