@@ -6,7 +6,7 @@ in the gateway do not care which path was taken.
 Why a direct path at all: litellm spends ~3-4 ms of CPU per call (logging, cost calculation, client plumbing), which
 caps one process at ~250 calls/s. Against a self-hosted server (vLLM, llama.cpp, SGLang) that answers 64 requests
 in parallel that is the bottleneck, so for `openai/` and `hosted_vllm/` models with an `api_base` the gateway posts
-the same OpenAI request itself (aiohttp, one pooled session per event loop). Every other provider goes through
+the same OpenAI request itself (`toolsynth.llm.http11`, keep-alive connections per event loop). Every other provider goes through
 litellm.
 """
 
@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from toolsynth.llm._litellm import get_litellm, is_custom, provider_of
+from toolsynth.llm.http11 import HTTPClient, HTTPConnectionError
 from toolsynth.llm.wire import parse_tool_calls, redact, short_hash
 
 _LITELLM_PREFIX = re.compile(r"^(litellm\.\w+:\s*)+")
@@ -264,43 +265,38 @@ def wants_direct(transport: str, model: str, api_base: str | None) -> bool:
 
 
 class DirectTransport:
-    """OpenAI chat-completions posted by the gateway itself, through one pooled aiohttp session per event loop."""
+    """OpenAI chat-completions posted by the gateway itself, through one keep-alive HTTP client per event loop
+    (`toolsynth.llm.http11`: at tens of requests in flight, aiohttp's per-request cost kept slots idle)."""
 
     def __init__(self) -> None:
-        self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, HTTPClient] = (
             weakref.WeakKeyDictionary()
         )
 
-    def _session(self) -> Any:
-        import aiohttp
-
+    def _client(self) -> HTTPClient:
         loop = asyncio.get_running_loop()
-        s = self._sessions.get(loop)
-        if s is None or s.closed:
+        c = self._clients.get(loop)
+        if c is None or c.closed:
             # No connection limit here: the gateway's semaphore is the one bound on requests in flight.
-            s = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300))
-            self._sessions[loop] = s
-        return s
+            c = HTTPClient()
+            self._clients[loop] = c
+        return c
 
     async def aclose(self) -> None:
         loop = asyncio.get_running_loop()
-        s = self._sessions.pop(loop, None)
-        if s is not None and not s.closed:
-            await s.close()
+        c = self._clients.pop(loop, None)
+        if c is not None and not c.closed:
+            await c.aclose()
 
     async def _post(
         self, url: str, body: bytes, headers: dict[str, str], timeout: float
     ) -> tuple[int, Any, bytes]:
         """(status, response headers, body). Raises TransientError for connection failures, TimeoutError."""
-        import aiohttp
-
         try:
-            async with self._session().post(
-                url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
-            ) as r:
-                return r.status, r.headers, await r.read()
-        except aiohttp.ClientError as exc:
+            r = await self._client().post(url, body, headers, timeout)
+        except HTTPConnectionError as exc:
             raise TransientError(f"connection error: {_first_line(redact(str(exc)))}") from None
+        return r.status, r.headers, r.body
 
     async def complete(self, req: Request) -> dict[str, Any]:
         assert req.api_base
