@@ -24,6 +24,7 @@ processes, from os.wait4) / requests. `raw` is a floor-level asyncio client (one
 JSON), the ceiling this machine and server allow.
 
     python benchmarks/peer_distilabel.py [--levels 8,32,64] [--requests 640] [--delay 0.1] [--json]
+        [--distilabel-log-level INFO]
 """
 
 from __future__ import annotations
@@ -132,7 +133,9 @@ def child_distilabel(port: int, concurrency: int, rows_file: Path, workdir: Path
     from distilabel.steps.tasks import APIGenGenerator
 
     rows = json.loads(rows_file.read_text())
-    with Pipeline(name="peer-bench", cache_dir=workdir / "distilabel-cache") as pipeline:
+    with Pipeline(
+        name=f"peer-bench-{concurrency}", cache_dir=workdir / f"distilabel-cache-{concurrency}"
+    ) as pipeline:
         load = LoadDataFromDicts(data=rows, batch_size=concurrency)
         gen = APIGenGenerator(
             llm=OpenAILLM(
@@ -162,7 +165,7 @@ def child_gateway(port: int, concurrency: int, rows_file: Path, workdir: Path) -
         transport="direct",
         concurrency=concurrency,
         max_retries=0,
-        cache_dir=str(workdir / "gateway-cache"),
+        cache_dir=str(workdir / f"gateway-cache-{concurrency}"),
     )
     gw = Gateway(cfg, stage="bench")
 
@@ -193,13 +196,13 @@ def child_synthesize(port: int, concurrency: int, n_requests: int, workdir: Path
         transport="direct",
         concurrency=concurrency,
         max_retries=0,
-        cache_dir=str(workdir / "synth-cache"),
+        cache_dir=str(workdir / f"synth-cache-{concurrency}"),
     )
     gw = Gateway(cfg, stage="synthesize")
     answer_like_scripted(gw)
     synth = SynthConfig()
     ctx = SynthContext(gateway=gw, config=synth)
-    out = workdir / "dialogs.jsonl"
+    out = workdir / f"dialogs-{concurrency}.jsonl"
     # The five fixture plans average 11 model calls per dialog: this many dialogs make about n_requests calls.
     todo = plans(max(1, round(n_requests / 11)))
     gw.run(run_plans(todo, out, ctx, concurrency=dialogs_in_flight(cfg, synth)))
@@ -302,6 +305,8 @@ def main() -> None:
     ap.add_argument("--delay", type=float, default=0.1)
     ap.add_argument("--systems", default="raw,distilabel,gateway,synthesize")
     ap.add_argument("--venv", type=Path, default=DEFAULT_VENV)
+    # distilabel's default (INFO) logs every HTTP request through rich; WARNING measures it without that cost.
+    ap.add_argument("--distilabel-log-level", default="INFO")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     for hidden in ("--port", "--concurrency"):
@@ -335,6 +340,7 @@ def main() -> None:
                 for system in systems:
                     python = dl_python if system == "distilabel" else Path(sys.executable)
                     assert python is not None
+                    os.environ["DISTILABEL_LOG_LEVEL"] = args.distilabel_log_level
                     rows.append(measure(system, python, port, args.delay, c, args.requests, rows_file, work))
                     if not args.json:
                         print(_line(rows[-1]), file=sys.stderr, flush=True)
