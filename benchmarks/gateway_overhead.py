@@ -44,6 +44,19 @@ def serve(delay: float) -> None:
         _BODY,
     )
 
+    # Arrival of the first request and departure of the last answer since the last reset (wall clock, so another
+    # process on this machine can compare them with its own): `GET /stats` reads them, `GET /stats/reset` zeroes.
+    stats: dict[str, float] = {"requests": 0, "first_request": 0.0, "last_reply": 0.0}
+
+    def control(path: bytes) -> bytes:
+        if path == b"/stats/reset":
+            stats.update(requests=0, first_request=0.0, last_reply=0.0)
+        body = json.dumps(stats).encode()
+        return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+            len(body),
+            body,
+        )
+
     class Proto(asyncio.Protocol):
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             self.t = transport
@@ -62,12 +75,20 @@ def serve(delay: float) -> None:
                         length = int(value)
                 if len(self.buf) < end + 4 + length:
                     return
+                head = self.buf[:end]
                 self.buf = self.buf[end + 4 + length :]
+                if head.startswith(b"GET /stats"):
+                    self.t.write(control(head.split(b" ", 2)[1]))  # type: ignore[attr-defined]
+                    continue
+                stats["requests"] += 1
+                if not stats["first_request"]:
+                    stats["first_request"] = time.time()
                 asyncio.get_running_loop().call_later(delay, self.reply)
 
         def reply(self) -> None:
             if not self.t.is_closing():
                 self.t.write(response)  # type: ignore[attr-defined]
+                stats["last_reply"] = time.time()
 
     async def main() -> None:
         server = await asyncio.get_running_loop().create_server(Proto, "127.0.0.1", 0, backlog=1024)
@@ -75,6 +96,15 @@ def serve(delay: float) -> None:
         await server.serve_forever()
 
     asyncio.run(main())
+
+
+def server_stats(port: int, reset: bool = False) -> dict[str, float]:
+    """The server's request count and first-request / last-reply times (see `serve`); `reset` zeroes them."""
+    import urllib.request
+
+    path = "/stats/reset" if reset else "/stats"
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+        return json.loads(r.read())
 
 
 def start_server(delay: float) -> tuple[subprocess.Popen[str], int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -42,11 +43,13 @@ class EmbeddingChoice:
     batch_size: int = 64
 
 
-@dataclass
+@dataclass(slots=True)
 class _Meta:
+    """What selection and pass 2 keep per dialog (one per input dialog, so kept small: slots, shared tool names)."""
+
     id: str
     plan_id: str
-    tools: list[str]
+    tools: tuple[str, ...]
     text: str = ""
     overlap: float = 0.0
     bfcl_id: str | None = None
@@ -105,7 +108,7 @@ def _select(dialogs: Path, cfg: ExportConfig, stats: ExportStats, embedding: Emb
         if d.id in seen:
             raise InputError(f"dialog id {d.id!r} appears twice (first at {seen[d.id]})", where=where)
         seen[d.id] = where
-        m = _Meta(d.id, d.plan_id, d.called_tools())
+        m = _Meta(d.id, d.plan_id, tuple(sys.intern(t) for t in d.called_tools()))
         if categories is not None and d.category not in categories:
             m.dropped = "category"
         elif required and any(layer in required and passed is False for layer, passed in d.checks):
