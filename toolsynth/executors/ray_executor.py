@@ -58,7 +58,10 @@ class GatewaySpec:
                 where="executor",
             )
         cache = gateway.cache
-        return cls(gateway.config, gateway.stage, str(cache.directory) if cache is not None else None)
+        # Absolute: a worker's working directory need not be the driver's.
+        return cls(
+            gateway.config, gateway.stage, str(cache.directory.resolve()) if cache is not None else None
+        )
 
     def build(self) -> Any:
         from toolsynth.llm.gateway import Gateway
