@@ -64,11 +64,9 @@ class GatewaySpec:
         )
 
     def build(self) -> Any:
-        from toolsynth.llm.gateway import Gateway
+        from toolsynth.llm.factory import make_gateway
 
-        return Gateway(
-            self.config, stage=self.stage, cache_dir=Path(self.cache_dir) if self.cache_dir else None
-        )
+        return make_gateway(self.config, self.stage, Path(self.cache_dir) if self.cache_dir else None)
 
 
 def take_usage(gateway: Any) -> dict[str, Any]:
