@@ -237,4 +237,3 @@ def test_walker_reports_each_tangle_once(tmp_path: Path) -> None:
 def test_toolsynth_has_no_import_cycle() -> None:
     cycles = find_cycles(import_graph(PACKAGE_ROOT))
     assert not cycles, "import cycles in toolsynth/:\n" + _describe(cycles)
-
