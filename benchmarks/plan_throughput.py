@@ -72,6 +72,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--graph", type=Path, default=None)
     ap.add_argument("--copies", type=int, default=1)
+    ap.add_argument(
+        "--no-dry-run", action="store_true", help="plans.dry_run: false (no real backend run while planning)"
+    )
     args = ap.parse_args()
 
     graph = load_graph(args.graph) if args.graph else default_graph(args.copies)
@@ -84,7 +87,7 @@ def main() -> None:
     )
     bfcl_initial_configs()  # the BFCL states are parsed once per process; keep that out of the per-plan figure
 
-    cfg = PlansConfig(n=args.n)
+    cfg = PlansConfig(n=args.n, dry_run=not args.no_dry_run)
     n = args.n
 
     def walks() -> None:
