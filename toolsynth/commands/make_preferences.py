@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from toolsynth.commands.common import emit_json
+from toolsynth.commands.common import address_option, emit_json, executor_option, shard_option, workers_option
 from toolsynth.console import stderr, stdout
 
 
@@ -66,27 +66,10 @@ def command(
     stats: bool = typer.Option(
         False, "--stats", help="Print pairs per kind and error class, and the drop counts."
     ),
-    executor: str | None = typer.Option(
-        None,
-        "--executor",
-        help="Where the pairs are made: local (this process, the default) or ray (default: the recipe's "
-        "`prefs.executor`).",
-    ),
-    address: str | None = typer.Option(
-        None, "--address", help="ray: host:port of a running Ray cluster's head (default: start a local one)."
-    ),
-    workers: int | None = typer.Option(
-        None,
-        "--workers",
-        min=1,
-        max=256,
-        help="ray: worker actors, each with its own model client and --concurrency (default 2).",
-    ),
-    shard: str | None = typer.Option(
-        None,
-        "--shard",
-        help="I/N: only the dialogs of shard I of N (0-based, by dialog id); `toolsynth merge` joins the outputs.",
-    ),
+    executor: str | None = executor_option("the pairs are", "prefs.executor"),
+    address: str | None = address_option(),
+    workers: int | None = workers_option(),
+    shard: str | None = shard_option("dialog"),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Turn accepted dialogs into multi-turn preference pairs (MAGNET): each rejected side fails a synthesis check.

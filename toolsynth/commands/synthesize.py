@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from toolsynth.commands.common import emit_json
+from toolsynth.commands.common import address_option, emit_json, executor_option, shard_option, workers_option
 from toolsynth.console import stderr
 
 
@@ -41,27 +41,10 @@ def command(
         help="Throw away an unfinished journal of an earlier run (and a finished output) and start over; without "
         "it, a journal made with other settings, prompts, model or plans is refused.",
     ),
-    shard: str | None = typer.Option(
-        None,
-        "--shard",
-        help="I/N: only the plans of shard I of N (0-based, by plan id); `toolsynth merge` joins the outputs.",
-    ),
-    executor: str | None = typer.Option(
-        None,
-        "--executor",
-        help="Where dialogs are made: local (this process, the default) or ray (default: the recipe's "
-        "`synth.executor`).",
-    ),
-    address: str | None = typer.Option(
-        None, "--address", help="ray: host:port of a running Ray cluster's head (default: start a local one)."
-    ),
-    workers: int | None = typer.Option(
-        None,
-        "--workers",
-        min=1,
-        max=256,
-        help="ray: worker actors, each with its own model client and --concurrency (default 2).",
-    ),
+    shard: str | None = shard_option("plan"),
+    executor: str | None = executor_option("dialogs are", "synth.executor"),
+    address: str | None = address_option(),
+    workers: int | None = workers_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Turn dialog plans into verified multi-turn function-calling dialogs (user, assistant and tool agents).
